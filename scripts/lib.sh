@@ -23,11 +23,12 @@ run_logged() {
 	mkdir -p "$(dirname "$log")"
 	local t0=$SECONDS
 	("$@") >"$log" 2>&1 &
-	local pid=$!
+	local pid=$! shown=0
 	while kill -0 "$pid" 2>/dev/null; do
-		sleep 5
-		if (( (SECONDS - t0) % 60 < 5 && SECONDS - t0 >= 60 )); then
-			info "... $(( (SECONDS - t0) / 60 )) min, $(wc -l <"$log") log lines ($log)"
+		sleep 2
+		if (( (SECONDS - t0) / 60 > shown )); then
+			shown=$(( (SECONDS - t0) / 60 ))
+			info "... ${shown} min, $(wc -l <"$log") log lines ($log)"
 		fi
 	done
 	if ! wait "$pid"; then
