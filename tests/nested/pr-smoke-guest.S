@@ -3,6 +3,9 @@
  * Guest code of pr-smoke.  It is copied into guest memory and runs there
  * little-endian, 64-bit, supervisor state.  Position independent.
  *
+ * Stages: write every page, read every page back, write every page again;
+ * the host may change the memslots between them.
+ *
  * In:	r3 = EA of the first data page	r4 = number of pages
  *	r5 = page stride		r6 = EA of the MMIO window
  *	r7 = pattern seed		r8 = MSR to switch to (0: stay)
@@ -12,7 +15,7 @@
  *	r17 = 1: loop forever instead of reporting
  *
  * MMIO window (stores only; each one is an exit to the host):
- *	+0x00 stw stage (1: translation on, 2: pages written)
+ *	+0x00 stw stage (1: translation on, 2: pages written, 3: pages read)
  *	+0x08 std number of pages whose data did not read back
  *	+0x10 stw exit-timing store
  */
@@ -45,7 +48,7 @@ pr_smoke_guest_virt:
 	cmpdi	%r17, 0
 	beq	3f
 4:	b	4b			/* fault injection: a guest that hangs */
-3:	/* read pass */
+3:	/* read pass: count the pages that do not hold what we wrote */
 	mr	%r11, %r3
 	mtctr	%r4
 	li	%r14, 0
@@ -56,6 +59,16 @@ pr_smoke_guest_virt:
 	addi	%r14, %r14, 1
 6:	add	%r11, %r11, %r5
 	bdnz	5b
+	li	%r10, 3
+	stw	%r10, 0(%r6)
+	/* second write pass: each page holds NOT(EA xor seed) */
+	mr	%r11, %r3
+	mtctr	%r4
+10:	xor	%r12, %r11, %r7
+	not	%r12, %r12
+	std	%r12, 0(%r11)
+	add	%r11, %r11, %r5
+	bdnz	10b
 	/* exit timing */
 	cmpdi	%r15, 0
 	beq	8f

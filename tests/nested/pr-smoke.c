@@ -4,13 +4,27 @@
  * translation, touches N pages through its own hashed page table and checks
  * what it reads back; the host checks the same data from outside.
  *
- * Guest physical layout (one memslot at 0):
+ * Guest physical layout:
+ *   slot 0, 0-16M:
  *   0x0000-0x3000  interrupt vectors: each reports its offset by MMIO
  *   0x10000        guest code (pr-smoke-guest.S), identity mapped
  *   0x100000       guest HTAB, 256 KiB (SDR1)
+ *   slot 1, 16M-48M:
  *   0x1000000...   data pages; EA DATA_EA + i * 4K maps to the i-th page
  *                  from the END, so only a working HTAB lookup finds them
- *   0x8000000      MMIO window (outside the memslot), identity mapped
+ *   0x8000000      MMIO window (outside the memslots), identity mapped
+ *
+ * The guest writes every data page, reads every page back, then writes
+ * every page again.  Between the first write and the read, the host can
+ * change the data slot (--action); the test then checks that the guest
+ * sees what the slot now says, and the host sees what the guest did:
+ *   delete         the slot goes: every guest access must exit as MMIO
+ *   move           the slot moves away: the same
+ *   replace        the slot is deleted and made again at the same address
+ *                  on a new, zeroed buffer: the guest must see the new one
+ *   delete-munmap  delete, then munmap the old buffer: accesses exit
+ *   dirty-log      dirty logging is enabled: every page the guest writes
+ *                  afterwards must be in the next KVM_GET_DIRTY_LOG
  *
  * Modes (--mode):
  *   guest  real mode at entry; the guest sets IR|DR itself with rfid
@@ -38,7 +52,9 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
-#define MEM_SIZE	(64ul << 20)
+#define MEM_SIZE	(16ul << 20)
+#define DATA_SIZE	(32ul << 20)
+#define MOVED_GPA	0x4000000ul
 #define CODE_GPA	0x10000ul
 #define HTAB_GPA	0x100000ul
 #define HTAB_SIZE	(256ul << 10)
@@ -65,11 +81,12 @@
 
 extern const uint32_t pr_smoke_guest[], pr_smoke_guest_virt[], pr_smoke_guest_end[];
 
-static uint8_t *mem;
+static uint8_t *mem, *data, *old_data;
 static unsigned long npages = 1024, nexits = 1000;
 static long wrong_page = -1;
 static int hang, timeout_s = 20;
-static const char *mode = "guest";
+static const char *mode = "guest", *action = "none";
+static int vm;
 static volatile sig_atomic_t timed_out;
 
 static void fail(const char *fmt, ...)
@@ -134,9 +151,90 @@ static void write_vectors(void)
 	}
 }
 
+static unsigned long data_off(unsigned long i)
+{
+	return (npages - 1 - i) * PG;
+}
+
 static unsigned long data_gpa(unsigned long i)
 {
-	return DATA_GPA + (npages - 1 - i) * PG;
+	return DATA_GPA + data_off(i);
+}
+
+static uint64_t pattern(unsigned long i, int pass)
+{
+	uint64_t v = (DATA_EA + i * PG) ^ 0x5eed0000c0ffee00ul;
+
+	return pass == 1 ? v : ~v;
+}
+
+/* Pages of buf whose first word is not the value of the given pass. */
+static unsigned long count_bad(const uint8_t *buf, int pass)
+{
+	unsigned long bad = 0;
+
+	for (unsigned long i = 0; i < npages; i++) {
+		uint64_t have;
+
+		memcpy(&have, buf + data_off(i), sizeof(have));
+		bad += have != pattern(i, pass);
+	}
+	return bad;
+}
+
+static void set_slot(int slot, unsigned long gpa, unsigned long size, void *hva, unsigned int flags)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = (uintptr_t)hva,
+	};
+
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r))
+		fail("KVM_SET_USER_MEMORY_REGION slot %d: %s", slot, strerror(errno));
+}
+
+static uint64_t *dirty_bitmap;
+
+/* KVM_GET_DIRTY_LOG of the data slot: the number of dirty host pages. */
+static unsigned long dirty_pages(void)
+{
+	long host_page = sysconf(_SC_PAGESIZE);
+	unsigned long bits = DATA_SIZE / host_page, n = 0;
+	struct kvm_dirty_log log = { .slot = 1 };
+
+	if (!dirty_bitmap)
+		dirty_bitmap = calloc(bits / 64 + 1, 8);
+	memset(dirty_bitmap, 0, (bits / 64 + 1) * 8);
+	log.dirty_bitmap = dirty_bitmap;
+	if (ioctl(vm, KVM_GET_DIRTY_LOG, &log))
+		fail("KVM_GET_DIRTY_LOG: %s", strerror(errno));
+	for (unsigned long i = 0; i < bits; i++)
+		n += (dirty_bitmap[i / 64] >> (i % 64)) & 1;
+	return n;
+}
+
+/* The host's change to the data slot, between the guest's passes. */
+static void do_action(void)
+{
+	if (!strcmp(action, "delete") || !strcmp(action, "delete-munmap")) {
+		set_slot(1, DATA_GPA, 0, data, 0);
+		if (!strcmp(action, "delete-munmap")) {
+			munmap(data, DATA_SIZE);
+			data = NULL;
+		}
+	} else if (!strcmp(action, "move")) {
+		set_slot(1, MOVED_GPA, DATA_SIZE, data, 0);
+	} else if (!strcmp(action, "replace")) {
+		set_slot(1, DATA_GPA, 0, data, 0);
+		old_data = data;
+		data = mmap(NULL, DATA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (data == MAP_FAILED)
+			fail("mmap: %s", strerror(errno));
+		set_slot(1, DATA_GPA, DATA_SIZE, data, 0);
+	} else if (!strcmp(action, "dirty-log")) {
+		set_slot(1, DATA_GPA, DATA_SIZE, data, KVM_MEM_LOG_DIRTY_PAGES);
+		printf("dirty_after_enable=%lu\n", dirty_pages());
+	}
 }
 
 static uint64_t get_one_reg(int vcpu, uint64_t id)
@@ -163,7 +261,8 @@ static void dump_vcpu(int vcpu)
 static void usage(void)
 {
 	fprintf(stderr, "usage: pr-smoke [--mode guest|host|dr] [--pages N] [--exits N]\n"
-			"                [--timeout S] [--inject wrong-value|hang]\n");
+			"                [--timeout S] [--inject wrong-value|hang]\n"
+			"                [--action delete|move|replace|delete-munmap|dirty-log]\n");
 	exit(2);
 }
 
@@ -171,20 +270,21 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "mode", 1, 0, 'm' }, { "pages", 1, 0, 'n' }, { "exits", 1, 0, 'e' },
-		{ "timeout", 1, 0, 't' }, { "inject", 1, 0, 'i' }, { 0 }
+		{ "timeout", 1, 0, 't' }, { "inject", 1, 0, 'i' }, { "action", 1, 0, 'a' },
+		{ 0 }
 	};
-	struct kvm_userspace_memory_region slot;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 	struct kvm_run *run;
 	double t_start = 0, t_stage1 = 0, t_stage2 = 0, t_exit0 = 0, t_exitn = 0;
-	unsigned long exits = 0, mmio_seen = 0, code_len, bad;
-	int kvm, vm, vcpu, c, stage = 0;
+	unsigned long exits = 0, mmio_seen = 0, data_reads = 0, data_writes = 0, code_len, bad = 0;
+	int kvm, vcpu, c, stage = 0, stop_after_read;
 	long run_size;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': mode = optarg; break;
+		case 'a': action = optarg; break;
 		case 'n': npages = strtoul(optarg, NULL, 0); break;
 		case 'e': nexits = strtoul(optarg, NULL, 0); break;
 		case 't': timeout_s = atoi(optarg); break;
@@ -203,6 +303,11 @@ int main(int argc, char **argv)
 		fail("--pages must be 1..%lu", MAX_PAGES);
 	if (strcmp(mode, "guest") && strcmp(mode, "host") && strcmp(mode, "dr"))
 		usage();
+	if (strcmp(action, "none") && strcmp(action, "delete") && strcmp(action, "move") &&
+	    strcmp(action, "replace") && strcmp(action, "delete-munmap") && strcmp(action, "dirty-log"))
+		usage();
+	/* Freed pages: read them (the test), never write them (on base). */
+	stop_after_read = !strcmp(action, "delete-munmap");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -212,14 +317,11 @@ int main(int argc, char **argv)
 	if (vm < 0)
 		fail("KVM_CREATE_VM(KVM_VM_PPC_PR): %s", strerror(errno));
 	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED)
+	data = mmap(NULL, DATA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED || data == MAP_FAILED)
 		fail("mmap: %s", strerror(errno));
-	slot = (struct kvm_userspace_memory_region){
-		.slot = 0, .guest_phys_addr = 0, .memory_size = MEM_SIZE,
-		.userspace_addr = (uintptr_t)mem,
-	};
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot))
-		fail("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+	set_slot(0, 0, MEM_SIZE, mem, 0);
+	set_slot(1, DATA_GPA, DATA_SIZE, data, 0);
 	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
 	if (vcpu < 0)
 		fail("KVM_CREATE_VCPU: %s", strerror(errno));
@@ -266,7 +368,8 @@ int main(int argc, char **argv)
 	regs.gpr[17] = hang;
 	if (ioctl(vcpu, KVM_SET_REGS, &regs))
 		fail("KVM_SET_REGS: %s", strerror(errno));
-	printf("mode=%s pages=%lu page_size=%ld\n", mode, npages, sysconf(_SC_PAGESIZE));
+	printf("mode=%s action=%s pages=%lu page_size=%ld\n", mode, action, npages,
+	       sysconf(_SC_PAGESIZE));
 
 	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
 
@@ -289,9 +392,21 @@ int main(int argc, char **argv)
 			dump_vcpu(vcpu);
 			fail("unexpected exit reason %u", run->exit_reason);
 		}
+		uint64_t pa = run->mmio.phys_addr;
+
+		/* An access to a data page the guest's HTAB still maps. */
+		if ((pa >= DATA_GPA && pa < DATA_GPA + DATA_SIZE) ||
+		    (pa >= MOVED_GPA && pa < MOVED_GPA + DATA_SIZE)) {
+			if (run->mmio.is_write) {
+				data_writes++;
+			} else {
+				data_reads++;
+				memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+			}
+			continue;
+		}
 		if (!run->mmio.is_write)
-			fail("unexpected MMIO read at 0x%llx", run->mmio.phys_addr);
-		mmio_seen++;
+			fail("unexpected MMIO read at 0x%llx", pa);
 		uint64_t off = run->mmio.phys_addr - MMIO_GPA, val = 0;
 
 		memcpy(&val, run->mmio.data, run->mmio.len);
@@ -299,8 +414,12 @@ int main(int argc, char **argv)
 			stage = (int)val;
 			if (stage == 1)
 				t_stage1 = now_us();
-			else if (stage == 2)
+			else if (stage == 2) {
 				t_stage2 = now_us();
+				do_action();
+			} else if (stage == 3 && stop_after_read) {
+				break;
+			}
 		} else if (off == 0x10) {
 			if (!t_exit0)
 				t_exit0 = now_us();
@@ -318,27 +437,49 @@ int main(int argc, char **argv)
 	}
 	alarm(0);
 
-	/* The host's view: each data page holds the EA that maps to it. */
-	unsigned long host_bad = 0;
+	/* What the guest did, seen from the host, for each action. */
+	unsigned long want_bad = 0, want_mmio = 0;
+	const char *why = NULL;
 
-	for (unsigned long i = 0; i < npages; i++) {
-		uint64_t want = (DATA_EA + i * PG) ^ 0x5eed0000c0ffee00ul, have;
+	if (!strcmp(action, "none") || !strcmp(action, "dirty-log")) {
+		if (count_bad(data, 2))
+			why = "the host does not see the guest's writes in its buffer";
+	} else if (!strcmp(action, "replace")) {
+		want_bad = npages;	/* the new buffer is zeroed */
+		if (count_bad(data, 2))
+			why = "the guest's writes after the replace are not in the new buffer";
+		else if (count_bad(old_data, 1))
+			why = "the guest wrote the old buffer after the replace";
+	} else {
+		want_bad = npages;	/* every read exits and gets all-ones */
+		want_mmio = npages;
+		if (data_reads != npages)
+			why = "guest reads of the removed slot did not all exit to userspace";
+		else if (!stop_after_read && data_writes != npages)
+			why = "guest writes to the removed slot did not all exit to userspace";
+		else if (data && count_bad(data, 1))
+			why = "the guest wrote the old buffer after the slot was removed";
+	}
+	if (!why && stop_after_read && stage != 3)
+		why = "the guest did not reach its read pass";
+	if (!why && bad != want_bad && !stop_after_read)
+		why = "the guest read back unexpected data";
+	if (!strcmp(action, "dirty-log")) {
+		unsigned long host_page = sysconf(_SC_PAGESIZE), n = dirty_pages();
+		unsigned long want = (npages * PG + host_page - 1) / host_page;
 
-		memcpy(&have, mem + data_gpa(i), sizeof(have));
-		if (have != want) {
-			if (!host_bad)
-				printf("first bad page %lu: host sees 0x%llx, want 0x%llx\n", i,
-				       (unsigned long long)have, (unsigned long long)want);
-			host_bad++;
-		}
+		printf("dirty_pages=%lu want=%lu\n", n, want);
+		if (!why && n < want)
+			why = "writes after dirty logging was enabled are missing from the dirty log";
 	}
 	printf("entry_to_translation_us=%.1f\n", t_stage1 - t_start);
 	printf("first_touch_us_per_page=%.2f\n", (t_stage2 - t_stage1) / npages);
 	if (nexits > 1)
 		printf("mmio_exit_us=%.2f\n", (t_exitn - t_exit0) / (nexits - 1));
-	printf("exits=%lu guest_bad_pages=%lu host_bad_pages=%lu\n", exits, bad, host_bad);
-	if (bad || host_bad)
-		fail("%lu pages read back wrong in the guest, %lu seen wrong by the host", bad, host_bad);
+	printf("exits=%lu guest_bad_pages=%lu (want %lu) data_mmio_reads=%lu data_mmio_writes=%lu (want %lu)\n",
+	       exits, bad, want_bad, data_reads, data_writes, want_mmio);
+	if (why)
+		fail("%s", why);
 	printf("PASS\n");
 	return 0;
 }
