@@ -30,6 +30,9 @@
  *   guest  real mode at entry; the guest sets IR|DR itself with rfid
  *   host   IR|DR set by the host through KVM_SET_REGS before KVM_RUN
  *   dr     only DR, set by the host
+ *   real   no translation and no KVM_SET_SREGS at all: data at EA = GPA.
+ *          As the first KVM_RUN after kvm-pr is loaded, this runs the
+ *          module's guest entry code before anything else on its page.
  *
  * Prints "key=value" lines and ends with "PASS" or "FAIL: why"; exit code
  * 0 on pass.  A guest that makes no progress for --timeout seconds fails.
@@ -161,9 +164,11 @@ static unsigned long data_gpa(unsigned long i)
 	return DATA_GPA + data_off(i);
 }
 
+static unsigned long data_ea;
+
 static uint64_t pattern(unsigned long i, int pass)
 {
-	uint64_t v = (DATA_EA + i * PG) ^ 0x5eed0000c0ffee00ul;
+	uint64_t v = (data_ea + i * PG) ^ 0x5eed0000c0ffee00ul;
 
 	return pass == 1 ? v : ~v;
 }
@@ -301,8 +306,13 @@ int main(int argc, char **argv)
 	}
 	if (!npages || npages > MAX_PAGES)
 		fail("--pages must be 1..%lu", MAX_PAGES);
-	if (strcmp(mode, "guest") && strcmp(mode, "host") && strcmp(mode, "dr"))
+	if (strcmp(mode, "guest") && strcmp(mode, "host") && strcmp(mode, "dr") &&
+	    strcmp(mode, "real"))
 		usage();
+	/* In real mode EA = GPA: only one page keeps the reversed layout. */
+	if (!strcmp(mode, "real"))
+		npages = 1;
+	data_ea = strcmp(mode, "real") ? DATA_EA : DATA_GPA;
 	if (strcmp(action, "none") && strcmp(action, "delete") && strcmp(action, "move") &&
 	    strcmp(action, "replace") && strcmp(action, "delete-munmap") && strcmp(action, "dirty-log"))
 		usage();
@@ -340,14 +350,16 @@ int main(int argc, char **argv)
 		map_page(DATA_EA + i * PG, data_gpa(i));
 
 	/* SDR1 and one SLB entry (ESID 0, 256M segment) through KVM_SET_SREGS. */
-	if (ioctl(vcpu, KVM_GET_SREGS, &sregs))
-		fail("KVM_GET_SREGS: %s", strerror(errno));
-	sregs.u.s.sdr1 = HTAB_GPA;	/* HTABSIZE 0: 256 KiB */
-	memset(&sregs.u.s.ppc64.slb, 0, sizeof(sregs.u.s.ppc64.slb));
-	sregs.u.s.ppc64.slb[0].slbe = 0 | SLB_ESID_V | 0;
-	sregs.u.s.ppc64.slb[0].slbv = VSID << 12;
-	if (ioctl(vcpu, KVM_SET_SREGS, &sregs))
-		fail("KVM_SET_SREGS: %s", strerror(errno));
+	if (strcmp(mode, "real")) {
+		if (ioctl(vcpu, KVM_GET_SREGS, &sregs))
+			fail("KVM_GET_SREGS: %s", strerror(errno));
+		sregs.u.s.sdr1 = HTAB_GPA;	/* HTABSIZE 0: 256 KiB */
+		memset(&sregs.u.s.ppc64.slb, 0, sizeof(sregs.u.s.ppc64.slb));
+		sregs.u.s.ppc64.slb[0].slbe = 0 | SLB_ESID_V | 0;
+		sregs.u.s.ppc64.slb[0].slbv = VSID << 12;
+		if (ioctl(vcpu, KVM_SET_SREGS, &sregs))
+			fail("KVM_SET_SREGS: %s", strerror(errno));
+	}
 
 	memset(&regs, 0, sizeof(regs));
 	regs.pc = CODE_GPA;
@@ -356,13 +368,15 @@ int main(int argc, char **argv)
 		regs.msr |= MSR_IR | MSR_DR;
 	else if (!strcmp(mode, "dr"))
 		regs.msr |= MSR_DR;
-	regs.gpr[3] = DATA_EA;
+	regs.gpr[3] = data_ea;
 	regs.gpr[4] = npages;
 	regs.gpr[5] = PG;
 	regs.gpr[6] = MMIO_GPA;
 	regs.gpr[7] = 0x5eed0000c0ffee00ul;
 	regs.gpr[8] = !strcmp(mode, "guest") ? (MSR_SF | MSR_ME | MSR_LE | MSR_IR | MSR_DR) : 0;
 	regs.gpr[9] = CODE_GPA + ((const char *)pr_smoke_guest_virt - (const char *)pr_smoke_guest);
+	if (!strcmp(mode, "real"))
+		regs.pc = regs.gpr[9];
 	regs.gpr[15] = nexits;
 	regs.gpr[16] = (unsigned long)wrong_page;
 	regs.gpr[17] = hang;
