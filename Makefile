@@ -11,7 +11,7 @@
 S := scripts
 export KSRC JOBS CHECK_PAGES CHECK_MACHINES RUN_PAGE RUN_MACHINES RUN_PROCS
 
-.PHONY: help run check tree kernels series export-patches clean
+.PHONY: help run check tree kernels matrix series export-patches clean
 
 help:
 	@sed -n 's/^#   //p;s/^# Variables/Variables/p' Makefile
@@ -32,6 +32,11 @@ tree:
 kernels: tree
 	@for p in $${CHECK_PAGES:-64k 4k}; do for t in base patched; do \
 		$(S)/build-kernel $$t $$p debug || exit 1; done; done
+
+# ppc64 big-endian and 32-bit Book3S (KVM_BOOK3S_32) builds of base and
+# patched with W=1: the series must add no warning and no error.
+matrix: tree
+	@$(S)/build-matrix
 
 # The mailing-list series: build/series/0000-cover-letter.patch and one
 # mail per patch, ready for git send-email; applies with git am on base.
