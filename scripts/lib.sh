@@ -37,3 +37,19 @@ run_logged() {
 	fi
 	info "done in $((SECONDS - t0)) s"
 }
+
+# kmake_cmd OBJ CROSS: sets the array kmake to the kernel make command for
+# build/linux into OBJ with cross compiler prefix CROSS, through ccache when
+# present.  ccache lives outside the repository; CCACHE_BASEDIR makes the
+# base and patched builds of one config share their objects.
+kmake_cmd() {
+	local obj=$1 cross=$2 cc="$2gcc"
+	export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+	export CCACHE_BASEDIR=$BUILD
+	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+	export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+	command -v ccache >/dev/null && cc="ccache $cc"
+	kmake=(make -C "$BUILD/linux" O="$obj" ARCH=powerpc CROSS_COMPILE="$cross" CC="$cc"
+	       -j"${JOBS:-$(nproc)}" KBUILD_BUILD_TIMESTAMP=2026-11-26
+	       KBUILD_BUILD_USER=kvm-pr KBUILD_BUILD_HOST=build)
+}
