@@ -53,3 +53,16 @@ kmake_cmd() {
 	       -j"${JOBS:-$(nproc)}" KBUILD_BUILD_TIMESTAMP=2026-11-26
 	       KBUILD_BUILD_USER=kvm-pr KBUILD_BUILD_HOST=build)
 }
+
+# build/linux has one work tree, shared by every step that builds from it:
+# lock_tree holds it for the rest of the calling script (fd 9), use_rev
+# checks out REV in it.
+lock_tree() {
+	mkdir -p "$BUILD"
+	exec 9>"$BUILD/linux.lock"
+	flock 9
+}
+
+use_rev() {
+	git -C "$BUILD/linux" -c gc.auto=0 checkout -q -f --detach "$1"
+}

@@ -88,7 +88,14 @@ static uint8_t *mem, *data, *old_data;
 static unsigned long npages = 1024, nexits = 1000;
 static long wrong_page = -1;
 static int hang, timeout_s = 20;
-static const char *mode = "guest", *action = "none";
+enum mode { GUEST, HOST, DR, REAL };
+static const char *const mode_names[] = { "guest", "host", "dr", "real" };
+enum action { NONE, DELETE, MOVE, REPLACE, DELETE_MUNMAP, DIRTY_LOG };
+static const char *const action_names[] = {
+	"none", "delete", "move", "replace", "delete-munmap", "dirty-log"
+};
+static enum mode mode = GUEST;
+static enum action action = NONE;
 static int vm;
 static volatile sig_atomic_t timed_out;
 
@@ -221,22 +228,22 @@ static unsigned long dirty_pages(void)
 /* The host's change to the data slot, between the guest's passes. */
 static void do_action(void)
 {
-	if (!strcmp(action, "delete") || !strcmp(action, "delete-munmap")) {
+	if (action == DELETE || action == DELETE_MUNMAP) {
 		set_slot(1, DATA_GPA, 0, data, 0);
-		if (!strcmp(action, "delete-munmap")) {
+		if (action == DELETE_MUNMAP) {
 			munmap(data, DATA_SIZE);
 			data = NULL;
 		}
-	} else if (!strcmp(action, "move")) {
+	} else if (action == MOVE) {
 		set_slot(1, MOVED_GPA, DATA_SIZE, data, 0);
-	} else if (!strcmp(action, "replace")) {
+	} else if (action == REPLACE) {
 		set_slot(1, DATA_GPA, 0, data, 0);
 		old_data = data;
 		data = mmap(NULL, DATA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (data == MAP_FAILED)
 			fail("mmap: %s", strerror(errno));
 		set_slot(1, DATA_GPA, DATA_SIZE, data, 0);
-	} else if (!strcmp(action, "dirty-log")) {
+	} else if (action == DIRTY_LOG) {
 		set_slot(1, DATA_GPA, DATA_SIZE, data, KVM_MEM_LOG_DIRTY_PAGES);
 		printf("dirty_after_enable=%lu\n", dirty_pages());
 	}
@@ -261,6 +268,18 @@ static void dump_vcpu(int vcpu)
 	printf("dar=0x%llx dsisr=0x%llx\n",
 	       (unsigned long long)get_one_reg(vcpu, KVM_REG_PPC_DAR),
 	       (unsigned long long)get_one_reg(vcpu, KVM_REG_PPC_DSISR));
+}
+
+static void usage(void);
+
+/* The index of s in names[], or usage(). */
+static int pick(const char *s, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	usage();
+	return -1;
 }
 
 static void usage(void)
@@ -288,8 +307,8 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'm': mode = optarg; break;
-		case 'a': action = optarg; break;
+		case 'm': mode = pick(optarg, mode_names, 4); break;
+		case 'a': action = pick(optarg, action_names, 6); break;
 		case 'n': npages = strtoul(optarg, NULL, 0); break;
 		case 'e': nexits = strtoul(optarg, NULL, 0); break;
 		case 't': timeout_s = atoi(optarg); break;
@@ -306,18 +325,12 @@ int main(int argc, char **argv)
 	}
 	if (!npages || npages > MAX_PAGES)
 		fail("--pages must be 1..%lu", MAX_PAGES);
-	if (strcmp(mode, "guest") && strcmp(mode, "host") && strcmp(mode, "dr") &&
-	    strcmp(mode, "real"))
-		usage();
 	/* In real mode EA = GPA: only one page keeps the reversed layout. */
-	if (!strcmp(mode, "real"))
+	if (mode == REAL)
 		npages = 1;
-	data_ea = strcmp(mode, "real") ? DATA_EA : DATA_GPA;
-	if (strcmp(action, "none") && strcmp(action, "delete") && strcmp(action, "move") &&
-	    strcmp(action, "replace") && strcmp(action, "delete-munmap") && strcmp(action, "dirty-log"))
-		usage();
+	data_ea = mode == REAL ? DATA_GPA : DATA_EA;
 	/* Freed pages: read them (the test), never write them (on base). */
-	stop_after_read = !strcmp(action, "delete-munmap");
+	stop_after_read = action == DELETE_MUNMAP;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -350,7 +363,7 @@ int main(int argc, char **argv)
 		map_page(DATA_EA + i * PG, data_gpa(i));
 
 	/* SDR1 and one SLB entry (ESID 0, 256M segment) through KVM_SET_SREGS. */
-	if (strcmp(mode, "real")) {
+	if (mode != REAL) {
 		if (ioctl(vcpu, KVM_GET_SREGS, &sregs))
 			fail("KVM_GET_SREGS: %s", strerror(errno));
 		sregs.u.s.sdr1 = HTAB_GPA;	/* HTABSIZE 0: 256 KiB */
@@ -364,26 +377,26 @@ int main(int argc, char **argv)
 	memset(&regs, 0, sizeof(regs));
 	regs.pc = CODE_GPA;
 	regs.msr = MSR_SF | MSR_ME | MSR_LE;
-	if (!strcmp(mode, "host"))
+	if (mode == HOST)
 		regs.msr |= MSR_IR | MSR_DR;
-	else if (!strcmp(mode, "dr"))
+	else if (mode == DR)
 		regs.msr |= MSR_DR;
 	regs.gpr[3] = data_ea;
 	regs.gpr[4] = npages;
 	regs.gpr[5] = PG;
 	regs.gpr[6] = MMIO_GPA;
 	regs.gpr[7] = 0x5eed0000c0ffee00ul;
-	regs.gpr[8] = !strcmp(mode, "guest") ? (MSR_SF | MSR_ME | MSR_LE | MSR_IR | MSR_DR) : 0;
+	regs.gpr[8] = mode == GUEST ? (MSR_SF | MSR_ME | MSR_LE | MSR_IR | MSR_DR) : 0;
 	regs.gpr[9] = CODE_GPA + ((const char *)pr_smoke_guest_virt - (const char *)pr_smoke_guest);
-	if (!strcmp(mode, "real"))
+	if (mode == REAL)
 		regs.pc = regs.gpr[9];
 	regs.gpr[15] = nexits;
 	regs.gpr[16] = (unsigned long)wrong_page;
 	regs.gpr[17] = hang;
 	if (ioctl(vcpu, KVM_SET_REGS, &regs))
 		fail("KVM_SET_REGS: %s", strerror(errno));
-	printf("mode=%s action=%s pages=%lu page_size=%ld\n", mode, action, npages,
-	       sysconf(_SC_PAGESIZE));
+	printf("mode=%s action=%s pages=%lu page_size=%ld\n", mode_names[mode],
+	       action_names[action], npages, sysconf(_SC_PAGESIZE));
 
 	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
 
@@ -455,10 +468,10 @@ int main(int argc, char **argv)
 	unsigned long want_bad = 0, want_mmio = 0;
 	const char *why = NULL;
 
-	if (!strcmp(action, "none") || !strcmp(action, "dirty-log")) {
+	if (action == NONE || action == DIRTY_LOG) {
 		if (count_bad(data, 2))
 			why = "the host does not see the guest's writes in its buffer";
-	} else if (!strcmp(action, "replace")) {
+	} else if (action == REPLACE) {
 		want_bad = npages;	/* the new buffer is zeroed */
 		if (count_bad(data, 2))
 			why = "the guest's writes after the replace are not in the new buffer";
@@ -478,7 +491,7 @@ int main(int argc, char **argv)
 		why = "the guest did not reach its read pass";
 	if (!why && bad != want_bad && !stop_after_read)
 		why = "the guest read back unexpected data";
-	if (!strcmp(action, "dirty-log")) {
+	if (action == DIRTY_LOG) {
 		unsigned long host_page = sysconf(_SC_PAGESIZE), n = dirty_pages();
 		unsigned long want = (npages * PG + host_page - 1) / host_page;
 
