@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The harness's handle on the shadow HPTE cache under test (cache.c): one
+ * vCPU, entries named by an id the caller chooses (kept in the entry's host
+ * slot), and a log of the ids the cache asked the host to invalidate.
+ */
+#ifndef KVM_PR_HPTE_CACHE_H
+#define KVM_PR_HPTE_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The masks the callers in arch/powerpc/kvm pass */
+#define HH_EA_PAGE	(~0xfffUL)
+#define HH_EA_SEG	0x0ffff000UL
+#define HH_VP_4K	0xfffffffffULL
+#define HH_VP_64K	0xffffffff0ULL
+#define HH_VP_16M	0xffffff000ULL
+
+struct hh_entry {
+	unsigned long id;
+	unsigned long eaddr;
+	uint64_t vpage;
+	unsigned long raddr;
+	bool writable;
+	uint8_t page_size;
+};
+
+int hh_setup(unsigned int capacity);	/* 0: the tree's default */
+const char *hh_teardown(void);
+const char *hh_check(void);
+
+unsigned long hh_map(const struct hh_entry *e);
+void hh_flush_ea(unsigned long ea, unsigned long mask);
+void hh_flush_vp(uint64_t vp, uint64_t mask);
+void hh_pflush(unsigned long start, unsigned long end);
+void hh_flush_all(void);
+long hh_count(void);
+
+const unsigned long *hh_take_log(size_t *n);
+/* Frees what kfree_rcu() deferred; hh_*() do it after each call unless set */
+void hh_quiesce(void);
+extern bool hh_defer_quiesce;
+unsigned long hh_take_warnings(void);
+void hh_set_ref(unsigned long id);
+extern unsigned long hh_ref_queries;
+extern unsigned long hh_buckets_walked;	/* list walks started */
+
+unsigned int hh_capacity(void);
+const char *hh_policy(void);		/* "clock" or "flush-all" */
+unsigned int hh_evict_batch(void);
+unsigned int hh_evict_chances(void);
+unsigned int hh_gfn_buckets(void);	/* 0 before the gfn index */
+size_t hh_entry_size(void);
+unsigned int hh_page_shift(void);
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Differential runs: random operation sequences applied to the cache under
+ * test and to the reference model, compared after every operation.
+ */
+#ifndef KVM_PR_HPTE_DIFF_H
+#define KVM_PR_HPTE_DIFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct source {
+	/* A number below @bound; from a PRNG, or from fuzzer bytes */
+	uint64_t (*next)(struct source *s, uint64_t bound);
+	uint64_t state;
+	const uint8_t *data;
+	size_t size, pos;
+	int done;
+};
+
+void source_prng(struct source *s, uint64_t seed);
+void source_bytes(struct source *s, const uint8_t *data, size_t size);
+
+struct diff_stats {
+	unsigned long ops, maps, flushes, invalidated, evictions, divergences;
+};
+
+/*
+ * Runs up to @ops operations (until the source runs dry for bytes) with the
+ * cache's capacity set to @capacity (0: the tree's default).  Returns 0, or
+ * -1 at the first divergence, which is printed to stderr.
+ */
+int diff_run(struct source *src, unsigned long ops, unsigned int capacity,
+	     struct diff_stats *st);
+
+#endif

@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of the shadow HPTE cache, and the differential fuzz against the
+ * reference model.  TAP output.
+ *
+ *   hpte-test                    unit tests and a short fuzz
+ *   hpte-test --fuzz N [--seed S] [--runs R]
+ *                                R differential runs of N operations each
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache.h"
+#include "diff.h"
+
+static int tap_n, tap_failed;
+static char fail_why[2200];
+
+#define FAIL(...) do {							\
+	snprintf(fail_why, sizeof(fail_why), __VA_ARGS__);		\
+	return -1;							\
+} while (0)
+
+#define EXPECT(cond, ...) do { if (!(cond)) FAIL(__VA_ARGS__); } while (0)
+
+static unsigned long next_id = 1;
+
+static int cmp_ul(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static unsigned long map(unsigned long ea, uint64_t vp, unsigned long ra)
+{
+	struct hh_entry e = { next_id++, ea, vp, ra, true, 0 };
+
+	return hh_map(&e);
+}
+
+/* The sorted ids invalidated since the last call, as a string */
+static const char *taken(void)
+{
+	static char *buf;
+	static size_t cap;
+	size_t n, i, len = 0;
+	const unsigned long *l = hh_take_log(&n);
+	unsigned long *v = malloc((n + 1) * sizeof(*v));
+
+	if (!v)
+		abort();
+	if (n)
+		memcpy(v, l, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_ul);
+	if (cap < 24 * n + 1) {
+		cap = 24 * n + 1;
+		buf = realloc(buf, cap);
+		if (!buf)
+			abort();
+	}
+	buf[0] = 0;
+	for (i = 0; i < n; i++)
+		len += snprintf(buf + len, cap - len, "%s%lu", i ? " " : "", v[i]);
+	free(v);
+	return buf;
+}
+
+#define EXPECT_TAKEN(want) do {						\
+	const char *__t = taken();					\
+	EXPECT(!strcmp(__t, want), "invalidated {%.900s}, want {%.900s}", __t, want); \
+} while (0)
+
+#define EXPECT_TAKEN_N(want) do {					\
+	size_t __n;							\
+	hh_take_log(&__n);						\
+	EXPECT(__n == (want), "invalidated %zu entries, want %d", __n, (int)(want)); \
+} while (0)
+
+static int t_map_count(void)
+{
+	map(0x1000, 0x1001, 0x2000);
+	map(0x2000, 0x1002, 0x3000);
+	map(0x3000, 0x1003, 0x4000);
+	EXPECT(hh_count() == 3, "count %ld", hh_count());
+	EXPECT_TAKEN("");
+	return 0;
+}
+
+static int t_flush_ea_page(void)
+{
+	map(0x10001000, 1, 0x1000);		/* 1 */
+	map(0x10001abc, 2, 0x2000);		/* 2: same page */
+	map(0x10002000, 3, 0x3000);		/* 3: next page */
+	map(0x10000fff, 4, 0x4000);		/* 4: previous page */
+	map(0x110001000UL, 5, 0x5000);		/* 5: 4G above */
+	hh_flush_ea(0x10001234, HH_EA_PAGE);
+	EXPECT_TAKEN("1 2");
+	hh_flush_ea(0x10001000, HH_EA_PAGE);
+	EXPECT_TAKEN("");
+	EXPECT(hh_count() == 3, "count %ld", hh_count());
+	return 0;
+}
+
+static int t_flush_ea_segment(void)
+{
+	/* Upstream compares EA bits 12-27 only: the same page of any segment */
+	map(0x01234000, 1, 0x1000);		/* 1 */
+	map(0x31234fff, 2, 0x2000);		/* 2: another segment */
+	map(0x01235000, 3, 0x3000);		/* 3 */
+	map(0x00234000, 4, 0x4000);		/* 4 */
+	hh_flush_ea(0x51234567, HH_EA_SEG);
+	EXPECT_TAKEN("1 2");
+	return 0;
+}
+
+static int t_vflush_4k(void)
+{
+	map(0x1000, 0x123456789ULL, 0x1000);		/* 1 */
+	map(0x2000, 0x12345678aULL, 0x2000);		/* 2 */
+	map(0x3000, 0x1123456789ULL, 0x3000);		/* 3: bit 36 set */
+	map(0x4000, 0x123456789ULL, 0x4000);		/* 4 */
+	hh_flush_vp(0x123456789ULL, HH_VP_4K);
+	EXPECT_TAKEN("1 3 4");
+	return 0;
+}
+
+static int t_vflush_64k(void)
+{
+	unsigned long i;
+
+	for (i = 0; i < 18; i++)		/* 1-16 in one 64K page, 17, 18 next */
+		map(0x10000 + i * 0x1000, 0xabc0 + i, 0x1000 * i);
+	map(0x40000, 0xabbf, 0x40000);		/* 19: previous 64K page */
+	hh_flush_vp(0xabc7, HH_VP_64K);
+	EXPECT_TAKEN("1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16");
+	hh_flush_vp(0xabd0, HH_VP_4K);
+	EXPECT_TAKEN("17");
+	EXPECT(hh_count() == 2, "count %ld", hh_count());
+	return 0;
+}
+
+static int t_vflush_16m(void)
+{
+	unsigned long i;
+
+	map(0x1000, 0x5000, 0x1000);			/* 1: first 4K */
+	map(0x2000, 0x5fff, 0x2000);			/* 2: last 4K */
+	map(0x3000, 0x5800, 0x3000);			/* 3 */
+	map(0x4000, 0x6000, 0x4000);			/* 4: next 16M */
+	map(0x5000, 0x4fff, 0x5000);			/* 5: previous */
+	hh_flush_vp(0x5abc, HH_VP_16M);
+	EXPECT_TAKEN("1 2 3");
+	for (i = 0; i < 4096; i++)
+		map(0x100000 + i * 0x1000, 0x7000 + i, i << 12);
+	hh_flush_vp(0x7000, HH_VP_16M);
+	EXPECT_TAKEN_N(4096);
+	EXPECT(hh_count() == 2, "count %ld", hh_count());
+	return 0;
+}
+
+static int t_pflush_page(void)
+{
+	unsigned long ps = 1UL << hh_page_shift(), p = 0x40000000;
+
+	map(0x1000, 1, p);			/* 1 */
+	map(0x2000, 2, p + 0x800);		/* 2 */
+	map(0x3000, 3, p + ps - 1);		/* 3 */
+	map(0x4000, 4, p + ps);			/* 4 */
+	map(0x5000, 5, p - 1);			/* 5 */
+	hh_pflush(p, p + ps);
+	EXPECT_TAKEN("1 2 3");
+	EXPECT(hh_count() == 2, "count %ld", hh_count());
+	return 0;
+}
+
+static int t_pflush_bounds(void)
+{
+	map(0x1000, 1, 0x10000fff);		/* 1 */
+	map(0x2000, 2, 0x10001000);		/* 2 */
+	map(0x3000, 3, 0x10001100);		/* 3 */
+	hh_pflush(0x10000000, 0x10000fff);	/* end is exclusive */
+	EXPECT_TAKEN("");
+	hh_pflush(0x10001000, 0x10001000);	/* empty */
+	EXPECT_TAKEN("");
+	hh_pflush(0x10002000, 0x10001000);	/* reversed */
+	EXPECT_TAKEN("");
+	hh_pflush(0x10001001, 0x10001101);	/* unaligned */
+	EXPECT_TAKEN("3");
+	hh_pflush(0x10000fff, 0x10001001);	/* across a page boundary */
+	EXPECT_TAKEN("1 2");
+	return 0;
+}
+
+static int t_pflush_large(void)
+{
+	unsigned long i;
+
+	for (i = 0; i < 1000; i++)
+		map(i << 12, i, i << 16);
+	hh_pflush(0, 500UL << 16);		/* half of them */
+	EXPECT_TAKEN_N(500);
+	hh_pflush(0, ~0UL);			/* the rest */
+	EXPECT_TAKEN_N(500);
+	EXPECT(hh_count() == 0, "count %ld", hh_count());
+	return 0;
+}
+
+static int t_pflush_huge_guest_page(void)
+{
+	/* Entries of one 16M guest page: raddr keeps the offset in the page */
+	unsigned long i, base = 0x3000000;
+
+	for (i = 0; i < 64; i++)
+		map(0x1000000 + i * 0x40000, 0x9000 + i * 64, base + i * 0x40000 + 0x10);
+	map(0x1000, 1, base - 0x1000);
+	map(0x2000, 2, base + 0x1000000);
+	hh_pflush(base, base + 0x1000000);
+	EXPECT_TAKEN_N(64);
+	EXPECT(hh_count() == 2, "count %ld", hh_count());
+	return 0;
+}
+
+static int t_flush_all(void)
+{
+	unsigned long i;
+
+	for (i = 0; i < 300; i++)
+		map(i << 12, i, i << 12);
+	hh_flush_all();
+	EXPECT_TAKEN_N(300);
+	EXPECT(hh_count() == 0, "count %ld", hh_count());
+	hh_flush_all();
+	EXPECT_TAKEN("");
+	return 0;
+}
+
+static int t_bad_masks(void)
+{
+	map(0x1000, 1, 0x1000);
+	hh_flush_ea(0x1000, 0xfffff000);
+	EXPECT(hh_take_warnings() == 1, "no warning for a bad EA mask");
+	hh_flush_vp(1, 0xfff);
+	EXPECT(hh_take_warnings() == 1, "no warning for a bad VP mask");
+	EXPECT_TAKEN("");
+	EXPECT(hh_count() == 1, "count %ld", hh_count());
+	return 0;
+}
+
+/* n entries with gfns from, from + 1, ... (one host page each) */
+static unsigned long fill_from(unsigned long from, unsigned long n)
+{
+	unsigned long i, first = next_id;
+
+	for (i = 0; i < n; i++)
+		map((i & 0xffff) << 12 | (i >> 16) << 28, 0x100000 + next_id,
+		    (from + i) << hh_page_shift());
+	return first;
+}
+
+static unsigned long fill(unsigned long n)
+{
+	return fill_from(0, n);
+}
+
+/* "a b c ..." for ids first + from, ..., first + to - 1 */
+static const char *ids(unsigned long first, unsigned long from, unsigned long to)
+{
+	static char buf[4096];
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (; from < to && len < sizeof(buf) - 24; from++)
+		len += snprintf(buf + len, sizeof(buf) - len, "%s%lu", len ? " " : "",
+				first + from);
+	return buf;
+}
+
+/* The map that finds the cache full evicts one batch, not everything */
+static int t_full_evicts_batch(void)
+{
+	unsigned long cap = hh_capacity();
+
+	fill(cap);
+	EXPECT_TAKEN("");
+	map(0x7000000, 0x1, 0x1000);
+	EXPECT_TAKEN_N(64);
+	EXPECT(hh_count() == (long)cap - 63, "count %ld after the map", hh_count());
+	return 0;
+}
+
+/*
+ * Capacity 128, gfns 0-127 in buckets 0-127: the hand's first lap spares
+ * all of them (just mapped), the second evicts gfns 0-63, asking the host
+ * about each, and stops in bucket 63.
+ */
+static int t_clock_first_lap(void)
+{
+	unsigned long first;
+
+	EXPECT(hh_capacity() == 128, "capacity %u, not 128", hh_capacity());
+	first = fill(128);
+	hh_ref_queries = 0;
+	map(0x7000000, 0x1, 5000UL << hh_page_shift());
+	EXPECT_TAKEN(ids(first, 0, 64));
+	EXPECT(hh_ref_queries == 64, "%lu reference queries, want 64", hh_ref_queries);
+	return 0;
+}
+
+/* Then referenced entries are passed over once, and go after the others */
+static int t_clock_second_chance(void)
+{
+	unsigned long first, i;
+	const unsigned long *l;
+	size_t n;
+
+	EXPECT(hh_capacity() == 128, "capacity %u, not 128", hh_capacity());
+	first = fill(128);
+	map(0x7000000, 0x1, 5000UL << hh_page_shift());	/* gfns 0-63 go */
+	EXPECT_TAKEN(ids(first, 0, 64));
+	for (i = 64; i < 74; i++)
+		hh_set_ref(first + i);
+	fill_from(4000, 63);				/* 128 cached again */
+	map(0x7001000, 0x2, 6000UL << hh_page_shift());
+	l = hh_take_log(&n);
+	EXPECT(n == 64, "%zu evicted", n);
+	for (i = 0; i < 54; i++)			/* gfns 74-127 first */
+		EXPECT(l[i] == first + 74 + i, "eviction %lu was %lu, want %lu", i, l[i],
+		       first + 74 + i);
+	for (i = 54; i < 64; i++)			/* then 64-73 */
+		EXPECT(l[i] == first + 10 + i, "eviction %lu was %lu, want %lu", i, l[i],
+		       first + 10 + i);
+	return 0;
+}
+
+/*
+ * With everything referenced, a map still evicts one batch after sparing at
+ * most 256 entries: capacity 128, the first lap spares 128 young, the second
+ * 128 referenced, the third evicts without asking.
+ */
+static int t_eviction_bounded(void)
+{
+	unsigned long first, i;
+
+	EXPECT(hh_evict_batch() == 64 && hh_evict_chances() == 256,
+	       "batch %u, chances %u", hh_evict_batch(), hh_evict_chances());
+	first = fill(128);
+	for (i = 0; i < 128; i++)
+		hh_set_ref(first + i);
+	hh_ref_queries = 0;
+	map(0x7000000, 0x1, 5000UL << hh_page_shift());
+	EXPECT_TAKEN(ids(first, 0, 64));
+	EXPECT(hh_ref_queries == 128, "%lu reference queries, want 128", hh_ref_queries);
+	return 0;
+}
+
+/* At the default capacity, one map looks at a few buckets, not the cache */
+static int t_eviction_bounded_full(void)
+{
+	unsigned long cap = hh_capacity(), first, i;
+
+	first = fill(cap);
+	for (i = 0; i < cap; i++)
+		hh_set_ref(first + i);
+	hh_ref_queries = 0;
+	hh_buckets_walked = 0;
+	map(0x7000000, 0x1, 0x1000);
+	EXPECT_TAKEN_N(64);
+	EXPECT(hh_ref_queries == 0, "%lu queries: young entries are spared unasked",
+	       hh_ref_queries);
+	EXPECT(hh_buckets_walked * 64 <= cap, "%lu buckets walked for %lu entries",
+	       hh_buckets_walked, cap);
+	return 0;
+}
+
+static bool log_has(const unsigned long *l, size_t n, unsigned long id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (l[i] == id)
+			return true;
+	return false;
+}
+
+/* No flush finds an evicted entry again */
+static int t_evicted_gone(void)
+{
+	unsigned long cap = hh_capacity(), gone[64], i;
+	const unsigned long *l;
+	size_t n;
+
+	fill(cap);
+	map(0x7000000, 0x1, 0x1000);
+	l = hh_take_log(&n);
+	EXPECT(n == 64, "%zu evicted", n);
+	memcpy(gone, l, sizeof(gone));
+	hh_flush_all();
+	l = hh_take_log(&n);
+	EXPECT(n == cap - 63, "flush-all took %zu", n);
+	for (i = 0; i < 64; i++)
+		EXPECT(!log_has(l, n, gone[i]), "evicted entry %lu invalidated again", gone[i]);
+	return 0;
+}
+
+/* What a pflush costs, in hash buckets walked */
+static int t_pflush_cost_page(void)
+{
+	unsigned long cap = hh_capacity();
+
+	fill(cap - 1);
+	hh_buckets_walked = 0;
+	hh_pflush(5UL << hh_page_shift(), 6UL << hh_page_shift());
+	EXPECT_TAKEN_N(1);
+	EXPECT(hh_buckets_walked <= 2, "one page walked %lu buckets", hh_buckets_walked);
+	return 0;
+}
+
+static int t_pflush_cost_range(void)
+{
+	fill(1000);
+	hh_buckets_walked = 0;
+	hh_pflush(0, 1UL << 30);		/* 262144 pages, 1000 entries */
+	EXPECT_TAKEN_N(1000);
+	EXPECT(hh_buckets_walked <= 64, "1 GiB walked %lu buckets", hh_buckets_walked);
+	return 0;
+}
+
+struct test {
+	const char *name;
+	int (*fn)(void);
+	unsigned int capacity;
+};
+
+static const struct test tests[] = {
+	{ "map-count", t_map_count, 0 },
+	{ "flush-ea-page", t_flush_ea_page, 0 },
+	{ "flush-ea-segment", t_flush_ea_segment, 0 },
+	{ "vflush-4k", t_vflush_4k, 0 },
+	{ "vflush-64k", t_vflush_64k, 0 },
+	{ "vflush-16m", t_vflush_16m, 0 },
+	{ "pflush-page", t_pflush_page, 0 },
+	{ "pflush-bounds", t_pflush_bounds, 0 },
+	{ "pflush-large", t_pflush_large, 0 },
+	{ "pflush-16m-guest-page", t_pflush_huge_guest_page, 0 },
+	{ "flush-all", t_flush_all, 0 },
+	{ "bad-masks", t_bad_masks, 0 },
+	{ "full-evicts-batch", t_full_evicts_batch, 0 },
+	{ "clock-first-lap", t_clock_first_lap, 128 },
+	{ "clock-second-chance", t_clock_second_chance, 128 },
+	{ "eviction-bounded", t_eviction_bounded, 128 },
+	{ "eviction-bounded-full", t_eviction_bounded_full, 0 },
+	{ "evicted-gone", t_evicted_gone, 0 },
+	{ "pflush-cost-page", t_pflush_cost_page, 0 },
+	{ "pflush-cost-range", t_pflush_cost_range, 0 },
+};
+
+static void tap(bool ok, const char *name, const char *why)
+{
+	tap_n++;
+	if (!ok)
+		tap_failed++;
+	printf("%sok %d - %s%s%s\n", ok ? "" : "not ", tap_n, name,
+	       why ? " # " : "", why ? why : "");
+	fflush(stdout);
+}
+
+static void run_unit(const struct test *t)
+{
+	const char *why;
+	int r;
+
+	fail_why[0] = 0;
+	next_id = 1;
+	if (hh_setup(t->capacity)) {
+		tap(false, t->name, "setup failed");
+		return;
+	}
+	r = t->fn();
+	hh_take_log(&(size_t){ 0 });
+	why = hh_teardown();
+	if (r)
+		tap(false, t->name, fail_why);
+	else
+		tap(!why, t->name, why);
+}
+
+static int run_fuzz(unsigned long ops, unsigned long runs, uint64_t seed, bool quiet)
+{
+	static const unsigned int caps[] = { 64, 65, 100, 128, 257 };
+	struct diff_stats st, sum = { 0 };
+	unsigned long r;
+	bool clock = !strcmp(hh_policy(), "clock");
+	char name[128];
+
+	for (r = 0; r < runs; r++) {
+		struct source src;
+		unsigned int cap = clock ? caps[r % 5] : 0;
+
+		source_prng(&src, seed + r);
+		if (diff_run(&src, ops, cap, &st)) {
+			snprintf(name, sizeof(name), "fuzz seed %llu, capacity %u",
+				 (unsigned long long)(seed + r), cap);
+			tap(false, name, "diverged from the model, see stderr");
+			return -1;
+		}
+		sum.ops += st.ops;
+		sum.maps += st.maps;
+		sum.invalidated += st.invalidated;
+		sum.evictions += st.evictions;
+	}
+	snprintf(name, sizeof(name), "fuzz %lu runs x %lu ops from seed %llu", runs, ops,
+		 (unsigned long long)seed);
+	tap(true, name, NULL);
+	if (!quiet)
+		printf("# %lu operations, %lu maps, %lu invalidations, %lu fills past capacity, 0 divergences\n",
+		       sum.ops, sum.maps, sum.invalidated, sum.evictions);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long ops = 0, runs = 20;
+	uint64_t seed = 1;
+	size_t i;
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "--fuzz") && a + 1 < argc)
+			ops = strtoul(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
+			seed = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--runs") && a + 1 < argc)
+			runs = strtoul(argv[++a], NULL, 0);
+		else {
+			fprintf(stderr, "usage: %s [--fuzz OPS [--seed S] [--runs R]]\n", argv[0]);
+			return 2;
+		}
+	}
+	printf("TAP version 13\n");
+	printf("# policy %s, capacity %u, page shift %u, sizeof(struct hpte_cache) %zu\n",
+	       hh_policy(), hh_capacity(), hh_page_shift(), hh_entry_size());
+	if (ops) {
+		printf("1..1\n");
+		return run_fuzz(ops, runs, seed, false) ? 1 : 0;
+	}
+	printf("1..%zu\n", (sizeof(tests) / sizeof(tests[0])) + 1);
+	for (i = 0; i < (sizeof(tests) / sizeof(tests[0])); i++)
+		run_unit(&tests[i]);
+	/* The flush-all model scans up to 32768 entries per operation */
+	if (hh_evict_batch())
+		run_fuzz(20000, 10, seed, false);
+	else
+		run_fuzz(2000, 2, seed, false);
+	printf("# %d of %d failed\n", tap_failed, tap_n);
+	return tap_failed ? 1 : 0;
+}
