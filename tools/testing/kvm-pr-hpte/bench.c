@@ -10,7 +10,7 @@
  * instructions only; filling the cache before is not counted.  Entries map
  * distinct pseudo-random 4K pages of a 4 GiB guest, from 16 segments.
  */
-#include <stdint.h>
+#include <linux/kernel.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,7 @@
 
 #include "cache.h"
 
-#define GUEST_PAGES	(1UL << 20)	/* 4 GiB of 4K pages */
+#define GUEST_PAGES	(1024UL * 1024)	/* 4 GiB of 4K pages */
 
 struct op {
 	const char *name;
@@ -38,9 +38,9 @@ static const struct op ops[] = {
 };
 
 static struct hh_entry *ent;
-static uint64_t rng = 42;
+static u64 rng = 42;
 
-static uint64_t rnd(void)
+static u64 rnd(void)
 {
 	rng ^= rng << 13;
 	rng ^= rng >> 7;
@@ -73,8 +73,9 @@ static void make_entries(unsigned long n)
 	free(used);
 }
 
-static void __attribute__((noinline)) bench_measure(const struct op *op, unsigned long n,
-						     unsigned long *victims)
+/* Not inlined, so that callgrind can count it alone */
+static void HH_NOINLINE bench_measure(const struct op *op, unsigned long n,
+				      unsigned long *victims)
 {
 	unsigned int i;
 
@@ -114,7 +115,7 @@ int main(int argc, char **argv)
 	double ns;
 
 	if (argc == 2 && !strcmp(argv[1], "--list")) {
-		for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(ops); i++)
 			printf("%s\t%u\t%s\n", ops[i].name, ops[i].k, ops[i].what);
 		return 0;
 	}
@@ -122,7 +123,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s OP ENTRIES | --list\n", argv[0]);
 		return 2;
 	}
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
 		if (!strcmp(argv[1], ops[i].name))
 			op = &ops[i];
 	n = strtoul(argv[2], NULL, 0);

@@ -4,7 +4,7 @@
  * the host side it calls, which records what it is asked to do.  Tests,
  * fuzzers and the benchmark drive it through cache.h only.
  */
-#include "kernel.h"
+#include "harness.h"
 #include "cache.h"
 
 #include HPTE_C
@@ -27,23 +27,15 @@ static size_t hh_log_len, hh_log_cap;
 static unsigned char *hh_ref;
 static size_t hh_ref_cap;
 unsigned long hh_ref_queries;
-
-void hh_list_check(const struct list_head *e)
-{
-	if (e->next->prev != e || e->prev->next != e) {
-		fprintf(stderr, "list corruption at %p\n", (const void *)e);
-		abort();
-	}
-}
-
 unsigned long hh_buckets_walked;
 
-void hh_rcu_assert_reader(void)
+struct hlist_head *hh_rcu_reader(struct hlist_head *head)
 {
 	hh_buckets_walked++;
 	/* Walking a list without the lock needs rcu_read_lock() */
 	if (hh_rcu_depth <= 0 && !(hh_vcpu3s && hh_vcpu3s->mmu_lock.locked))
 		hh_rcu_errors++;
+	return head;
 }
 
 void rcu_read_unlock(void)
@@ -52,8 +44,14 @@ void rcu_read_unlock(void)
 		hh_rcu_errors++;
 }
 
-void hh_call_rcu(struct callback_head *head, void *obj)
+void hh_kfree_rcu(struct hpte_cache *pte, const char *field)
 {
+	struct callback_head *head = &pte->rcu_head;
+	void *obj = pte;
+
+	if (strcmp(field, "rcu_head"))
+		abort();
+
 	/* As kfree_rcu(): the rcu_head is overwritten now, freed later */
 	head->next = (struct callback_head *)0x5a5a5a5a5a5a5a5aUL;
 	head->func = NULL;
@@ -110,7 +108,7 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,
 	return c;
 }
 
-void *kmem_cache_zalloc(struct kmem_cache *c, gfp_t gfp)
+void *kmem_cache_zalloc(struct kmem_cache *c, unsigned int gfp)
 {
 	void *p = calloc(1, c->size);
 
@@ -214,6 +212,15 @@ unsigned int hh_evict_chances(void)
 #endif
 }
 
+unsigned int hh_clock_hand(void)
+{
+#ifdef HPTEG_EVICT_BATCH
+	return hh_vcpu3s->hpte_clock_hand;
+#else
+	return 0;
+#endif
+}
+
 unsigned int hh_gfn_buckets(void)
 {
 #ifdef HPTEG_HASH_NUM_GFN
@@ -230,7 +237,10 @@ size_t hh_entry_size(void)
 
 int hh_setup(unsigned int capacity)
 {
-	hh_warnings = hh_live = hh_lock_errors = hh_rcu_errors = 0;
+	hh_warnings = 0;
+	hh_live = 0;
+	hh_lock_errors = 0;
+	hh_rcu_errors = 0;
 	hh_log_len = 0;
 	hh_ref_queries = 0;
 	if (hh_ref)

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
+#include <linux/types.h>
 
 /* The masks the callers in arch/powerpc/kvm pass */
 #define HH_EA_PAGE	(~0xfffUL)
@@ -21,10 +21,10 @@
 struct hh_entry {
 	unsigned long id;
 	unsigned long eaddr;
-	uint64_t vpage;
+	u64 vpage;
 	unsigned long raddr;
 	bool writable;
-	uint8_t page_size;
+	u8 page_size;
 };
 
 int hh_setup(unsigned int capacity);	/* 0: the tree's default */
@@ -33,7 +33,7 @@ const char *hh_check(void);
 
 unsigned long hh_map(const struct hh_entry *e);
 void hh_flush_ea(unsigned long ea, unsigned long mask);
-void hh_flush_vp(uint64_t vp, uint64_t mask);
+void hh_flush_vp(u64 vp, u64 mask);
 void hh_pflush(unsigned long start, unsigned long end);
 void hh_flush_all(void);
 long hh_count(void);
@@ -52,6 +52,7 @@ const char *hh_policy(void);		/* "clock" or "flush-all" */
 unsigned int hh_evict_batch(void);
 unsigned int hh_evict_chances(void);
 unsigned int hh_gfn_buckets(void);	/* 0 before the gfn index */
+unsigned int hh_clock_hand(void);	/* gfn bucket the eviction hand is on */
 size_t hh_entry_size(void);
 unsigned int hh_page_shift(void);
 

@@ -7,10 +7,10 @@
 #include "diff.h"
 #include "model.h"
 
-static uint64_t prng_next(struct source *s, uint64_t bound)
+static u64 prng_next(struct source *s, u64 bound)
 {
 	/* splitmix64 */
-	uint64_t z = (s->state += 0x9e3779b97f4a7c15ULL);
+	u64 z = (s->state += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -18,16 +18,16 @@ static uint64_t prng_next(struct source *s, uint64_t bound)
 	return bound ? z % bound : z;
 }
 
-void source_prng(struct source *s, uint64_t seed)
+void source_prng(struct source *s, u64 seed)
 {
 	memset(s, 0, sizeof(*s));
 	s->next = prng_next;
 	s->state = seed;
 }
 
-static uint64_t bytes_next(struct source *s, uint64_t bound)
+static u64 bytes_next(struct source *s, u64 bound)
 {
-	uint64_t v = 0;
+	u64 v = 0;
 	int i;
 
 	for (i = 0; i < 4; i++) {
@@ -42,7 +42,7 @@ static uint64_t bytes_next(struct source *s, uint64_t bound)
 	return bound ? v % bound : v;
 }
 
-void source_bytes(struct source *s, const uint8_t *data, size_t size)
+void source_bytes(struct source *s, const u8 *data, size_t size)
 {
 	memset(s, 0, sizeof(*s));
 	s->next = bytes_next;
@@ -153,7 +153,7 @@ int diff_run(struct source *src, unsigned long ops, unsigned int capacity,
 	model_init(&m);
 
 	for (op = 0; op < ops && !src->done; op++) {
-		uint64_t k = R(1000), a, b;
+		u64 k = R(1000), a, b;
 		struct hh_entry e;
 
 		if (k < 450) {
@@ -170,12 +170,13 @@ int diff_run(struct source *src, unsigned long ops, unsigned int capacity,
 			hh_flush_ea(a, HH_EA_PAGE);
 		} else if (k < 560) {
 			a = R(4) << 28 | R(64) << 12 | R(4096);
-			snprintf(what, sizeof(what), "flush ea %llx segment", (unsigned long long)a);
+			snprintf(what, sizeof(what), "flush ea %llx segment",
+				 (unsigned long long)a);
 			model_flush_ea(&m, a, HH_EA_SEG);
 			hh_flush_ea(a, HH_EA_SEG);
 		} else if (k < 650) {
-			static const uint64_t masks[] = { HH_VP_4K, HH_VP_64K, HH_VP_16M };
-			uint64_t mask = masks[R(3)];
+			static const u64 masks[] = { HH_VP_4K, HH_VP_64K, HH_VP_16M };
+			u64 mask = masks[R(3)];
 
 			a = (0x100 + R(3) * 0x1000) << 16 | R(64);
 			if (!R(16))
@@ -217,12 +218,14 @@ int diff_run(struct source *src, unsigned long ops, unsigned int capacity,
 		} else if (k < 990) {
 			if (R(2)) {
 				a = R(1UL << 32) & ~0xfffUL;
-				snprintf(what, sizeof(what), "flush ea %llx bad mask", (unsigned long long)a);
+				snprintf(what, sizeof(what), "flush ea %llx bad mask",
+					 (unsigned long long)a);
 				model_flush_ea(&m, a, 0xfff000);
 				hh_flush_ea(a, 0xfff000);
 			} else {
 				a = R(1UL << 36);
-				snprintf(what, sizeof(what), "vflush %llx bad mask", (unsigned long long)a);
+				snprintf(what, sizeof(what), "vflush %llx bad mask",
+					 (unsigned long long)a);
 				model_flush_vp(&m, a, 0xff);
 				hh_flush_vp(a, 0xff);
 			}

@@ -7,19 +7,19 @@
 #define KVM_PR_HPTE_DIFF_H
 
 #include <stddef.h>
-#include <stdint.h>
+#include <linux/types.h>
 
 struct source {
 	/* A number below @bound; from a PRNG, or from fuzzer bytes */
-	uint64_t (*next)(struct source *s, uint64_t bound);
-	uint64_t state;
-	const uint8_t *data;
+	u64 (*next)(struct source *s, u64 bound);
+	u64 state;
+	const u8 *data;
 	size_t size, pos;
 	int done;
 };
 
-void source_prng(struct source *s, uint64_t seed);
-void source_bytes(struct source *s, const uint8_t *data, size_t size);
+void source_prng(struct source *s, u64 seed);
+void source_bytes(struct source *s, const u8 *data, size_t size);
 
 struct diff_stats {
 	unsigned long ops, maps, flushes, invalidated, evictions, divergences;

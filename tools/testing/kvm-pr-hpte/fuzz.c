@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* libFuzzer entry point: the input bytes are the differential run's choices */
-#include <stdint.h>
+/*
+ * libFuzzer entry point (LLVMFuzzerTestOneInput, named by the Makefile):
+ * the input bytes are the differential run's choices.
+ */
 #include <stdlib.h>
 
 #include "cache.h"
 #include "diff.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int HH_FUZZ_ENTRY(const u8 *data, size_t size);
+
+int HH_FUZZ_ENTRY(const u8 *data, size_t size)
 {
 	struct diff_stats st;
 	struct source src;

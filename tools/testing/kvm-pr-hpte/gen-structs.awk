@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Copies out of the kernel headers given as arguments (asm/kvm_host.h and
 # asm/kvm_book3s.h of the tree under test) the structures and constants the
-# shadow HPTE cache is built from, for kernel.h.  With -v trace=1, reads
+# shadow HPTE cache is built from, for harness.h.  With -v trace=1, reads
 # trace_pr.h instead and writes an empty stub per trace event.
 BEGIN {
 	want["kvmppc_pte"]; want["kvmppc_bat"]; want["kvmppc_sid_map"]

@@ -115,7 +115,7 @@ void model_map(struct model *m, const struct hh_entry *e)
 	m->n++;
 }
 
-struct masked { uint64_t val, mask; };
+struct masked { u64 val, mask; };
 
 static bool match_ea(const struct hh_entry *e, const void *arg)
 {
@@ -144,7 +144,7 @@ void model_flush_ea(struct model *m, unsigned long ea, unsigned long mask)
 		m->warnings++;
 }
 
-void model_flush_vp(struct model *m, uint64_t vp, uint64_t mask)
+void model_flush_vp(struct model *m, u64 vp, u64 mask)
 {
 	struct masked k = { vp & mask, mask };
 

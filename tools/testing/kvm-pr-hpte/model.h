@@ -33,7 +33,7 @@ void model_init(struct model *m);
 void model_free(struct model *m);
 void model_map(struct model *m, const struct hh_entry *e);
 void model_flush_ea(struct model *m, unsigned long ea, unsigned long mask);
-void model_flush_vp(struct model *m, uint64_t vp, uint64_t mask);
+void model_flush_vp(struct model *m, u64 vp, u64 mask);
 void model_pflush(struct model *m, unsigned long start, unsigned long end);
 void model_set_ref(struct model *m, unsigned long id);
 
