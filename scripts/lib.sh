@@ -66,3 +66,38 @@ lock_tree() {
 use_rev() {
 	git -C "$BUILD/linux" -c gc.auto=0 checkout -q -f --detach "$1"
 }
+
+# hpte_src REV: the files tools/testing/kvm-pr-hpte builds from, taken out of
+# build/linux at REV (no checkout, so no lock) into build/hpte/src-REV;
+# prints that directory.
+hpte_src() {
+	local rev=$1 dir=$BUILD/hpte/src-$1 id
+	id=$(git -C "$BUILD/linux" rev-parse "$rev^{commit}")
+	if [ "$(cat "$dir/.commit" 2>/dev/null)" != "$id" ]; then
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		git -C "$BUILD/linux" archive "$id" arch/powerpc/kvm/book3s_mmu_hpte.c \
+			arch/powerpc/kvm/trace_pr.h arch/powerpc/include/asm/kvm_host.h \
+			arch/powerpc/include/asm/kvm_book3s.h tools/include tools/arch/x86/include |
+			tar -x -C "$dir"
+		echo "$id" >"$dir/.commit"
+	fi
+	echo "$dir"
+}
+
+# kwarnings LOG: the compiler and sparse warnings of a kernel build log, one
+# per line as "file: message" (no line numbers, so that base and patched
+# compare), sorted.  Debian 12's sparse reports "bad constant expression"
+# on every MODULE_*() and module_param() line of 7.3 (base has them in
+# book3s_pr.c and kvm_main.c); those are dropped, anything else counts.
+kwarnings() {
+	local f l msg
+	grep -E 'warning:|error:|build failed' "$1" |
+	while IFS=: read -r f l _ msg; do
+		if [ "$msg" = " error: bad constant expression" ] &&
+		   sed -n "${l}p" "$f" 2>/dev/null | grep -Eq '^(MODULE_[A-Z_]+|module_param(_named)?)\('; then
+			continue
+		fi
+		echo "${f#"$BUILD/linux/"}:${msg:-$l}"
+	done | sort -u
+}

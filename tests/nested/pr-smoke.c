@@ -25,6 +25,9 @@
  *   delete-munmap  delete, then munmap the old buffer: accesses exit
  *   dirty-log      dirty logging is enabled: every page the guest writes
  *                  afterwards must be in the next KVM_GET_DIRTY_LOG
+ *   dontneed       every 8th host page of the buffer is dropped with
+ *                  MADV_DONTNEED, one call (one MMU notifier) each: the
+ *                  guest must read zeros there, and its own data elsewhere
  *
  * Modes (--mode):
  *   guest  real mode at entry; the guest sets IR|DR itself with rfid
@@ -90,9 +93,9 @@ static long wrong_page = -1;
 static int hang, timeout_s = 20;
 enum mode { GUEST, HOST, DR, REAL };
 static const char *const mode_names[] = { "guest", "host", "dr", "real" };
-enum action { NONE, DELETE, MOVE, REPLACE, DELETE_MUNMAP, DIRTY_LOG };
+enum action { NONE, DELETE, MOVE, REPLACE, DELETE_MUNMAP, DIRTY_LOG, DONTNEED };
 static const char *const action_names[] = {
-	"none", "delete", "move", "replace", "delete-munmap", "dirty-log"
+	"none", "delete", "move", "replace", "delete-munmap", "dirty-log", "dontneed"
 };
 static enum mode mode = GUEST;
 static enum action action = NONE;
@@ -246,7 +249,23 @@ static void do_action(void)
 	} else if (action == DIRTY_LOG) {
 		set_slot(1, DATA_GPA, DATA_SIZE, data, KVM_MEM_LOG_DIRTY_PAGES);
 		printf("dirty_after_enable=%lu\n", dirty_pages());
+	} else if (action == DONTNEED) {
+		unsigned long hp = sysconf(_SC_PAGESIZE);
+
+		for (unsigned long off = 0; off < npages * PG; off += 8 * hp)
+			if (madvise(data + off, hp, MADV_DONTNEED))
+				fail("madvise: %s", strerror(errno));
 	}
+}
+
+/* Guest pages whose host page do_action() dropped (DONTNEED) */
+static unsigned long dropped_pages(void)
+{
+	unsigned long hp = sysconf(_SC_PAGESIZE), n = 0;
+
+	for (unsigned long i = 0; i < npages; i++)
+		n += (data_off(i) / hp) % 8 == 0;
+	return n;
 }
 
 static uint64_t get_one_reg(int vcpu, uint64_t id)
@@ -286,7 +305,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: pr-smoke [--mode guest|host|dr] [--pages N] [--exits N]\n"
 			"                [--timeout S] [--inject wrong-value|hang]\n"
-			"                [--action delete|move|replace|delete-munmap|dirty-log]\n");
+			"                [--action delete|move|replace|delete-munmap|dirty-log|dontneed]\n");
 	exit(2);
 }
 
@@ -308,7 +327,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': mode = pick(optarg, mode_names, 4); break;
-		case 'a': action = pick(optarg, action_names, 6); break;
+		case 'a': action = pick(optarg, action_names, 7); break;
 		case 'n': npages = strtoul(optarg, NULL, 0); break;
 		case 'e': nexits = strtoul(optarg, NULL, 0); break;
 		case 't': timeout_s = atoi(optarg); break;
@@ -468,7 +487,9 @@ int main(int argc, char **argv)
 	unsigned long want_bad = 0, want_mmio = 0;
 	const char *why = NULL;
 
-	if (action == NONE || action == DIRTY_LOG) {
+	if (action == NONE || action == DIRTY_LOG || action == DONTNEED) {
+		if (action == DONTNEED)
+			want_bad = dropped_pages();	/* read back as zeros */
 		if (count_bad(data, 2))
 			why = "the host does not see the guest's writes in its buffer";
 	} else if (action == REPLACE) {

@@ -515,9 +515,9 @@ static int run_fuzz(unsigned long ops, unsigned long runs, u64 seed, bool quiet)
 
 		source_prng(&src, seed + r);
 		if (diff_run(&src, ops, cap, &st)) {
-			snprintf(name, sizeof(name), "fuzz seed %llu, capacity %u",
+			snprintf(name, sizeof(name), "seed %llu, capacity %u: diverged from the model",
 				 (unsigned long long)(seed + r), cap);
-			tap(false, name, "diverged from the model, see stderr");
+			tap(false, "fuzz", name);
 			return -1;
 		}
 		sum.ops += st.ops;
@@ -525,9 +525,9 @@ static int run_fuzz(unsigned long ops, unsigned long runs, u64 seed, bool quiet)
 		sum.invalidated += st.invalidated;
 		sum.evictions += st.evictions;
 	}
-	snprintf(name, sizeof(name), "fuzz %lu runs x %lu ops from seed %llu", runs, ops,
+	snprintf(name, sizeof(name), "%lu runs x %lu ops from seed %llu", runs, ops,
 		 (unsigned long long)seed);
-	tap(true, name, NULL);
+	tap(true, "fuzz", name);
 	if (!quiet)
 		printf("# %lu operations, %lu maps, %lu invalidations, %s%lu, 0 divergences\n",
 		       sum.ops, sum.maps, sum.invalidated, "fills past capacity ",
