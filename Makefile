@@ -4,14 +4,17 @@
 #   make run     build base and patched kernels, boot each nested under QEMU
 #                and run a real Linux guest with qemu -enable-kvm under kvm-pr
 #   make check   the test suite (pipeline tests, nested tests, both kernels)
+#   make bench-cache  the shadow HPTE cache benchmark, base against patched
+#   make fuzz-cache   the long fuzz of the patched cache (10^7 operations)
 #
 # Variables: KSRC=/path/to/linux (your own base tree), JOBS, CHECK_PAGES,
 # CHECK_MACHINES, RUN_PAGE, RUN_MACHINES, RUN_PROCS (see README).
 
 S := scripts
-export KSRC JOBS CHECK_PAGES CHECK_MACHINES RUN_PAGE RUN_MACHINES RUN_PROCS
+export KSRC JOBS CHECK_PAGES CHECK_MACHINES RUN_PAGE RUN_MACHINES RUN_PROCS BENCH_RUNS \
+	FUZZ_OPS FUZZ_SECONDS CACHE_FUZZ_SECONDS
 
-.PHONY: help run check tree kernels matrix series export-patches clean
+.PHONY: help run check tree kernels matrix series export-patches bench-cache fuzz-cache clean
 
 help:
 	@sed -n 's/^#   //p;s/^# Variables/Variables/p' Makefile
@@ -37,6 +40,17 @@ kernels: tree
 # patched with W=1: the series must add no warning and no error.
 matrix: tree
 	@$(S)/build-matrix
+
+# The shadow HPTE cache in userspace (tools/testing/kvm-pr-hpte), base and
+# patched from the same tree: callgrind instructions and wall time per
+# operation -> build/bench/cache.csv, cache.txt and cache.svg.
+bench-cache: tree
+	@$(S)/bench-cache
+
+# The long differential fuzz of the patched cache: 10^7 operations under
+# ASan/UBSan and under valgrind, then libFuzzer (FUZZ_OPS, FUZZ_SECONDS).
+fuzz-cache: tree
+	@$(S)/fuzz-cache
 
 # The mailing-list series: build/series/0000-cover-letter.patch and one
 # mail per patch, ready for git send-email; applies with git am on base.
