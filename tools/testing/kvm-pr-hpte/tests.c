@@ -515,8 +515,8 @@ static int run_fuzz(unsigned long ops, unsigned long runs, u64 seed, bool quiet)
 
 		source_prng(&src, seed + r);
 		if (diff_run(&src, ops, cap, &st)) {
-			snprintf(name, sizeof(name), "seed %llu, capacity %u: diverged from the model",
-				 (unsigned long long)(seed + r), cap);
+			snprintf(name, sizeof(name), "seed %llu, capacity %u: %s",
+				 (unsigned long long)(seed + r), cap, "diverged from the model");
 			tap(false, "fuzz", name);
 			return -1;
 		}
