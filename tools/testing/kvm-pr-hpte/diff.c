@@ -125,6 +125,10 @@ static int compare(struct model *m, unsigned long opno, const char *what)
 		fprintf(stderr, "op %lu %s: %lu warnings, model %lu\n", opno, what,
 			warn, m->warnings);
 		bad = 1;
+	} else if (m->clock && hh_clock_hand() != m->hand) {
+		fprintf(stderr, "op %lu %s: the hand is on bucket %u, model %u\n", opno, what,
+			hh_clock_hand(), m->hand);
+		bad = 1;
 	} else if (hh_ref_queries != m->ref_queries) {
 		fprintf(stderr, "op %lu %s: %lu reference queries, model %lu\n", opno, what,
 			hh_ref_queries, m->ref_queries);

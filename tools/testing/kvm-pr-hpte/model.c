@@ -68,6 +68,25 @@ static bool spare(struct model *m, struct model_entry *me)
 	return false;
 }
 
+static unsigned int bucket(const struct model *m, const struct model_entry *me)
+{
+	return (me->e.raddr >> m->page_shift) & (m->buckets - 1);
+}
+
+/* The first bucket from @from on, cyclically, that holds an entry */
+static unsigned int next_occupied(const struct model *m, unsigned int from)
+{
+	unsigned int best = m->buckets, b;
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		b = (bucket(m, &m->v[i]) + m->buckets - from) % m->buckets;
+		if (b < best)
+			best = b;
+	}
+	return (from + best) % m->buckets;
+}
+
 static void evict(struct model *m)
 {
 	unsigned int evicted = 0, spared = 0;
@@ -75,11 +94,13 @@ static void evict(struct model *m)
 	while (evicted < m->batch && m->n) {
 		size_t i = m->n;
 
+		/* Empty buckets change nothing but the hand */
+		m->hand = next_occupied(m, m->hand);
 		/* The hand's bucket, newest entry first */
 		while (i-- > 0) {
 			struct model_entry *me = &m->v[i];
 
-			if (((me->e.raddr >> m->page_shift) & (m->buckets - 1)) != m->hand)
+			if (bucket(m, me) != m->hand)
 				continue;
 			if (spared < m->chances && spare(m, me)) {
 				spared++;
