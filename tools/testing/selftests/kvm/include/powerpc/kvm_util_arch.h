@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef SELFTEST_KVM_UTIL_ARCH_H
+#define SELFTEST_KVM_UTIL_ARCH_H
+
+#include <linux/types.h>
+
+/* Book3S PR: the guest runs in problem state, its MMU shadowed */
+#define VM_TYPE_DEFAULT	KVM_VM_PPC_PR
+
+struct kvm_mmu_arch {};
+
+/* A hash-MMU guest: its HTAB, and the segments its SLB maps */
+struct kvm_vm_arch {
+	__u64 htab_gpa;
+	__u64 htab_size;
+	__u64 vectors_gpa;	/* interrupt vectors and the entry trampoline */
+};
+
+#endif  // SELFTEST_KVM_UTIL_ARCH_H

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * powerpc64 hash-MMU guests under KVM Book3S PR.
+ *
+ * The VM is a KVM_VM_PPC_PR VM outside PAPR mode: the guest owns its MMU
+ * as the architecture defines it, a hashed page table (HTAB) named by SDR1
+ * and an SLB, and the library sets both through KVM_SET_SREGS.  That needs
+ * no firmware and no hcall handling in userspace, and it is exactly what
+ * the PR shadow MMU translates: guest tlbie and slbie are emulated against
+ * the shadow.  (PAPR mode, where the guest maps with H_ENTER, would need
+ * KVM_CAP_PPC_PAPR and userspace hcall handling for the rest of sPAPR.)
+ *
+ * Layout: guest physical pages 0 and 1 hold the interrupt vectors and the
+ * entry trampoline; the HTAB has a memslot of its own (HTAB_SLOT).
+ * Each 256M segment of the first GUEST_SEGMENTS has an SLB entry with VSID
+ * guest_vsid(ESID); pages are 4K.
+ *
+ * A vCPU starts in real mode at the trampoline, which rfids to the guest
+ * code with GUEST_MSR, so that the library does not depend on KVM_SET_REGS
+ * loading a translated MSR.  Interrupt vectors store their offset to the
+ * ucall MMIO address + 8 and spin; ucall_arch_get_ucall() fails the test
+ * on such a store.
+ */
+#include <endian.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "ucall_common.h"
+
+/*
+ * The HTAB has a memslot of its own, in the middle of the 40-bit guest
+ * physical space where tests do not put memory (they use the bottom and
+ * the top), so that its size does not depend on memslot 0's.  8 MiB hold
+ * 524288 HPTEs: 2 GiB of 4K mappings.
+ */
+#define HTAB_GPA		BIT_ULL(39)
+#define HTAB_SIZE		(8UL << 20)
+#define HTAB_SDR1_SIZE		5		/* log2(HTAB_SIZE) - 18 */
+#define HTAB_SLOT		32700
+#define HPTEG_SIZE		128
+#define HPTE_V_VALID		0x1UL
+#define HPTE_V_SECONDARY	0x2UL
+#define HPTE_R_R		0x100UL
+#define HPTE_R_C		0x80UL
+#define HPTE_R_M		0x10UL
+#define HPTE_R_PP_RW		0x2UL
+#define SLB_ESID_V		0x08000000UL
+#define SLB_VSID_SHIFT		12
+
+#define VECTORS_GPA		0x0UL
+#define TRAMPOLINE_GPA		0x1c00UL
+#define GUEST_STACK_SIZE	(64UL << 10)
+
+static u64 hpte_v(gva_t gva)
+{
+	u64 va = guest_vsid(gva >> SEGMENT_SHIFT) << SEGMENT_SHIFT | (gva & 0x0fffffffUL);
+
+	return (va >> 23) << 7 | HPTE_V_VALID;
+}
+
+static u64 hpteg_of(struct kvm_vm *vm, gva_t gva, bool secondary)
+{
+	u64 hash = guest_vsid(gva >> SEGMENT_SHIFT) ^ ((gva & 0x0fffffffUL) >> 12);
+
+	if (secondary)
+		hash = ~hash;
+	return vm->arch.htab_gpa + (hash & (HTAB_SIZE / HPTEG_SIZE - 1)) * HPTEG_SIZE;
+}
+
+void virt_arch_pgd_alloc(struct kvm_vm *vm)
+{
+	if (vm->mmu.pgd_created)
+		return;
+	TEST_ASSERT(vm->page_size == 4096, "4K guest pages only, not %u", vm->page_size);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, HTAB_GPA, HTAB_SLOT,
+				    HTAB_SIZE / vm->page_size, 0);
+	vm->arch.htab_gpa = HTAB_GPA;
+	vm->arch.htab_size = HTAB_SIZE;
+	memset(addr_gpa2hva(vm, vm->arch.htab_gpa), 0, HTAB_SIZE);
+	vm->mmu.pgd = vm->arch.htab_gpa;
+	vm->mmu.pgd_created = true;
+}
+
+void virt_arch_pg_map(struct kvm_vm *vm, gva_t gva, gpa_t gpa)
+{
+	u64 v = hpte_v(gva);
+	u64 r = (gpa & ~0xfffUL) | HPTE_R_R | HPTE_R_C | HPTE_R_M | HPTE_R_PP_RW;
+	int second, i;
+
+	TEST_ASSERT((gva >> SEGMENT_SHIFT) < GUEST_SEGMENTS,
+		    "GVA 0x%lx is outside the %u segments the SLB maps", gva, GUEST_SEGMENTS);
+	TEST_ASSERT(gpa >> vm->page_shift <= vm->max_gfn, "GPA 0x%lx beyond the VM", gpa);
+	for (second = 0; second < 2; second++) {
+		u64 *pteg = addr_gpa2hva(vm, hpteg_of(vm, gva, second));
+
+		for (i = 0; i < 8; i++) {
+			if (be64toh(pteg[2 * i]) & HPTE_V_VALID)
+				continue;
+			pteg[2 * i + 1] = htobe64(r);
+			pteg[2 * i] = htobe64(v | (second ? HPTE_V_SECONDARY : 0));
+			return;
+		}
+	}
+	TEST_FAIL("guest HTAB full: no slot for GVA 0x%lx", gva);
+}
+
+gpa_t addr_arch_gva2gpa(struct kvm_vm *vm, gva_t gva)
+{
+	u64 v = hpte_v(gva);
+	int second, i;
+
+	for (second = 0; second < 2; second++) {
+		u64 *pteg = addr_gpa2hva(vm, hpteg_of(vm, gva, second));
+		u64 want = v | (second ? HPTE_V_SECONDARY : 0);
+
+		for (i = 0; i < 8; i++)
+			if (be64toh(pteg[2 * i]) == want)
+				return (be64toh(pteg[2 * i + 1]) & ~0xfffUL) | (gva & 0xfffUL);
+	}
+	TEST_FAIL("no translation for GVA 0x%lx", gva);
+	return 0;
+}
+
+void virt_pg_remap(struct kvm_vm *vm, unsigned long gva, unsigned long gpa)
+{
+	u64 v = hpte_v(gva);
+	int second, i;
+
+	for (second = 0; second < 2; second++) {
+		u64 *pteg = addr_gpa2hva(vm, hpteg_of(vm, gva, second));
+		u64 want = v | (second ? HPTE_V_SECONDARY : 0);
+
+		for (i = 0; i < 8; i++) {
+			if (be64toh(pteg[2 * i]) != want)
+				continue;
+			pteg[2 * i + 1] = htobe64((be64toh(pteg[2 * i + 1]) & 0xfffUL) |
+						  (gpa & ~0xfffUL));
+			return;
+		}
+	}
+	TEST_FAIL("no translation of GVA 0x%lx to remap", gva);
+}
+
+void virt_arch_dump(FILE *stream, struct kvm_vm *vm, u8 indent)
+{
+	u64 *htab = addr_gpa2hva(vm, vm->arch.htab_gpa);
+	unsigned long i, n = 0;
+
+	for (i = 0; i < HTAB_SIZE / 16; i++)
+		n += !!(be64toh(htab[2 * i]) & HPTE_V_VALID);
+	fprintf(stream, "%*sHTAB at 0x%llx, %lu of %lu HPTEs valid\n", indent, "",
+		(unsigned long long)vm->arch.htab_gpa, n, HTAB_SIZE / 16);
+}
+
+/* Big-endian instructions: interrupts run with MSR[LE] = LPCR[ILE] = 0 */
+static void put_insn(struct kvm_vm *vm, gpa_t gpa, u32 insn)
+{
+	*(u32 *)addr_gpa2hva(vm, gpa) = htobe32(insn);
+}
+
+/* The trampoline runs with the MSR the vCPU starts with: little-endian */
+static void put_insn_le(struct kvm_vm *vm, gpa_t gpa, u32 insn)
+{
+	*(u32 *)addr_gpa2hva(vm, gpa) = htole32(insn);
+}
+
+static void write_vectors(struct kvm_vm *vm)
+{
+	u64 report = vm->ucall_mmio_addr + 8, off;
+
+	for (off = 0x100; off < TRAMPOLINE_GPA; off += 0x20) {
+		gpa_t p = VECTORS_GPA + off;
+
+		/* r4 = report address (lis, ori, sldi 32, oris, ori) */
+		put_insn(vm, p, 15u << 26 | 4u << 21 | ((report >> 48) & 0xffff));
+		put_insn(vm, p + 4, 24u << 26 | 4u << 21 | 4u << 16 | ((report >> 32) & 0xffff));
+		put_insn(vm, p + 8, 30u << 26 | 4u << 21 | 4u << 16 | 0u << 11 | 0x7c6u);
+		put_insn(vm, p + 12, 25u << 26 | 4u << 21 | 4u << 16 | ((report >> 16) & 0xffff));
+		put_insn(vm, p + 16, 24u << 26 | 4u << 21 | 4u << 16 | (report & 0xffff));
+		put_insn(vm, p + 20, 14u << 26 | 3u << 21 | (u32)off);	/* li r3,off */
+		put_insn(vm, p + 24, 62u << 26 | 3u << 21 | 4u << 16);	/* std r3,0(r4) */
+		put_insn(vm, p + 28, 0x48000000u);			/* b . */
+	}
+	/* The trampoline: rfid to SRR0 = r12 with SRR1 = r11 */
+	put_insn_le(vm, TRAMPOLINE_GPA, 0x7d9a03a6u);		/* mtsrr0 r12 */
+	put_insn_le(vm, TRAMPOLINE_GPA + 4, 0x7d7b03a6u);	/* mtsrr1 r11 */
+	put_insn_le(vm, TRAMPOLINE_GPA + 8, 0x4c000024u);	/* rfid */
+}
+
+struct kvm_vcpu *vm_arch_vcpu_add(struct kvm_vm *vm, u32 vcpu_id)
+{
+	struct kvm_vcpu *vcpu = __vm_vcpu_add(vm, vcpu_id);
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	gva_t stack;
+	u64 esid;
+
+	virt_arch_pgd_alloc(vm);
+	stack = __vm_alloc(vm, GUEST_STACK_SIZE, KVM_UTIL_MIN_VADDR, MEM_REGION_DATA);
+
+	vcpu_sregs_get(vcpu, &sregs);
+	sregs.u.s.sdr1 = vm->arch.htab_gpa | HTAB_SDR1_SIZE;
+	memset(&sregs.u.s.ppc64.slb, 0, sizeof(sregs.u.s.ppc64.slb));
+	for (esid = 0; esid < GUEST_SEGMENTS; esid++) {
+		sregs.u.s.ppc64.slb[esid].slbe = esid << SEGMENT_SHIFT | SLB_ESID_V | esid;
+		sregs.u.s.ppc64.slb[esid].slbv = guest_vsid(esid) << SLB_VSID_SHIFT;
+	}
+	vcpu_sregs_set(vcpu, &sregs);
+
+	vcpu_regs_get(vcpu, &regs);
+	memset(&regs.gpr, 0, sizeof(regs.gpr));
+	regs.pc = TRAMPOLINE_GPA;
+	regs.msr = MSR_SF | MSR_ME | MSR_LE;
+	regs.gpr[1] = stack + GUEST_STACK_SIZE - 256;	/* ABI: a frame to spill into */
+	regs.gpr[11] = GUEST_MSR;
+	vcpu_regs_set(vcpu, &regs);
+	return vcpu;
+}
+
+void vcpu_arch_set_entry_point(struct kvm_vcpu *vcpu, void *guest_code)
+{
+	struct kvm_regs regs;
+
+	vcpu_regs_get(vcpu, &regs);
+	regs.gpr[12] = (u64)guest_code;	/* ELFv2 global entry: r2 from r12 */
+	vcpu_regs_set(vcpu, &regs);
+}
+
+void vcpu_args_set(struct kvm_vcpu *vcpu, unsigned int num, ...)
+{
+	struct kvm_regs regs;
+	unsigned int i;
+	va_list ap;
+
+	TEST_ASSERT(num <= 8, "at most 8 arguments (r3-r10), not %u", num);
+	vcpu_regs_get(vcpu, &regs);
+	va_start(ap, num);
+	for (i = 0; i < num; i++)
+		regs.gpr[3 + i] = va_arg(ap, u64);
+	va_end(ap);
+	vcpu_regs_set(vcpu, &regs);
+}
+
+void vcpu_arch_dump(FILE *stream, struct kvm_vcpu *vcpu, u8 indent)
+{
+	struct kvm_regs regs;
+
+	vcpu_regs_get(vcpu, &regs);
+	fprintf(stream, "%*spc 0x%llx msr 0x%llx lr 0x%llx srr0 0x%llx srr1 0x%llx\n",
+		indent, "", regs.pc, regs.msr, regs.lr, regs.srr0, regs.srr1);
+}
+
+void kvm_arch_vm_post_create(struct kvm_vm *vm, unsigned int nr_vcpus)
+{
+	vm->arch.vectors_gpa = VECTORS_GPA;
+}
+
+void ucall_arch_init(struct kvm_vm *vm, gpa_t mmio_gpa)
+{
+	gva_t mmio_gva = vm_unused_gva_gap(vm, vm->page_size, KVM_UTIL_MIN_VADDR);
+
+	virt_map(vm, mmio_gva, mmio_gpa, 1);
+	vm->ucall_mmio_addr = mmio_gpa;
+	write_guest_global(vm, ucall_exit_mmio_addr, (gva_t *)mmio_gva);
+	write_vectors(vm);
+}
+
+gva_t *ucall_exit_mmio_addr;
+
+void *ucall_arch_get_ucall(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (run->exit_reason != KVM_EXIT_MMIO || !run->mmio.is_write)
+		return NULL;
+	if (run->mmio.phys_addr == vcpu->vm->ucall_mmio_addr) {
+		TEST_ASSERT(run->mmio.len == sizeof(u64), "ucall store of %u bytes", run->mmio.len);
+		return (void *)*(u64 *)run->mmio.data;
+	}
+	return NULL;
+}
+
+/* An interrupt vector reported itself: the guest took an unexpected one */
+void assert_on_unhandled_exception(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (run->exit_reason == KVM_EXIT_MMIO && run->mmio.is_write &&
+	    run->mmio.phys_addr == vcpu->vm->ucall_mmio_addr + 8) {
+		vcpu_arch_dump(stderr, vcpu, 2);
+		TEST_FAIL("unexpected guest interrupt 0x%llx",
+			  (unsigned long long)be64toh(*(u64 *)run->mmio.data));
+	}
+}
