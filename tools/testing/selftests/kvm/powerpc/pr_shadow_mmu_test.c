@@ -9,15 +9,26 @@
  *              tlbie the guest must see page 1
  *   dontneed   the host drops pages with MADV_DONTNEED while the guest
  *              holds their translations: the guest must read zeros
- *   slbie      the guest drops the data segment from its SLB and puts it
- *              back with slbmte: its pages must read as before
+ *   slbie      the guest drops the data segment and puts it back under
+ *              another VSID: it must read the pages mapped under that VSID
+ *   slbia      the guest drops all segments and puts the data segment back
+ *              under its own VSID: it must read its pages again
  *   big        8192 pages written and checked twice: more than the shadow
  *              cache holds when kvm-pr is loaded with hpte_cache_size=1024,
  *              as the project's nested run does
+ *   munmap     the host replaces pages with new anonymous memory
+ *              (MAP_FIXED): the guest must read the new pages
+ *   mprotect   the host makes a page read-only: a guest store to it must
+ *              not land while it is, and must land once it is writable
+ *   move       the host moves the data memslot while the guest holds
+ *              translations of it: pages the guest remaps (and tlbies)
+ *              read through the new address, the others exit as MMIO
  *   delete     the host deletes the data memslot while the guest holds
  *              translations of it: the guest's reads must exit as MMIO
  */
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -28,10 +39,31 @@
 #define DATA_GVA	BIT_ULL(30)
 #define SMALL_PAGES	256UL
 #define BIG_PAGES	8192UL	/* above kvm_pr.hpte_cache_size in the nested run */
+#define MOVED_GPA	BIT_ULL(31)
+#define ALT_VSID	0x200000UL	/* the data segment's other VSID */
+#define ALT_SHIFT	9		/* page i maps page i + 9 under ALT_VSID */
+#define ALT_FIRST	2UL
+#define ALT_PAGES	8
+#define UNMAP_FIRST	16		/* guest pages the host replaces */
+#define UNMAP_PAGES	32
+#define RO_PAGE		48		/* the page the host write-protects */
+#define MOVE_KEEP	2UL		/* pages 2, 3 are remapped after the move */
+#define MOVE_PAGES	16UL		/* pages 2..15 are read after the move */
 
 static u64 pattern(u64 i, u64 pass)
 {
 	return 0x5eed000000000000ULL ^ (i << 8) ^ pass;
+}
+
+/* What page @i holds after the dontneed stage */
+static u64 after_dontneed(u64 i, u64 host_page)
+{
+	return (i * 4096 / host_page) % 2 ? 0 : pattern(i, 1) ^ 1;
+}
+
+static u64 unmap_fill(u64 i)
+{
+	return 0xfeed000000000000ULL | i;
 }
 
 static void guest_code(u64 gva, u64 npages, u64 big, u64 host_page)
@@ -56,10 +88,18 @@ static void guest_code(u64 gva, u64 npages, u64 big, u64 host_page)
 		GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + i * 4096)),
 				(i * 4096 / host_page) % 2 ? 0 : pattern(i, 1) ^ 1);
 
-	/* slbie: the segment goes and comes back */
+	/* slbie: the segment comes back under ALT_VSID, another mapping */
 	guest_slbie(gva);
+	guest_slbmte_vsid(gva, ALT_VSID);
+	for (i = ALT_FIRST; i < ALT_FIRST + ALT_PAGES; i++)
+		GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + i * 4096)),
+				after_dontneed(i + ALT_SHIFT, host_page));
+
+	/* slbia: every segment goes, the data one comes back as it was */
+	guest_slbia();
 	guest_slbmte(gva);
-	GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + 2 * 4096)), pattern(2, 1) ^ 1);
+	for (i = ALT_FIRST; i < ALT_FIRST + ALT_PAGES; i++)
+		GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + i * 4096)), after_dontneed(i, host_page));
 	GUEST_SYNC(4);
 
 	/* big: more pages than the shadow cache, twice */
@@ -71,8 +111,25 @@ static void guest_code(u64 gva, u64 npages, u64 big, u64 host_page)
 	}
 	GUEST_SYNC(5);
 
+	/* munmap: the host put new memory under these pages */
+	for (i = UNMAP_FIRST; i < UNMAP_FIRST + UNMAP_PAGES; i++)
+		GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + i * 4096)), unmap_fill(i));
+	GUEST_SYNC(6);
+
+	/* mprotect: the store waits until the page is writable again */
+	WRITE_ONCE(*(u64 *)(gva + RO_PAGE * 4096), unmap_fill(RO_PAGE));
+	GUEST_SYNC(7);
+
+	/* move: pages 2, 3 point at the new address, the rest exit as MMIO */
+	for (i = ALT_FIRST; i < ALT_FIRST + MOVE_KEEP; i++)
+		guest_tlbie(gva + i * 4096);
+	for (i = ALT_FIRST; i < MOVE_PAGES; i++)
+		GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + i * 4096)),
+				i < ALT_FIRST + MOVE_KEEP ? pattern(i, 3) : ~0ULL);
+	GUEST_SYNC(8);
+
 	/* delete: the host answers MMIO reads of the old slot with all-ones */
-	for (i = 2; i < npages; i++)
+	for (i = ALT_FIRST; i < ALT_FIRST + MOVE_KEEP; i++)
 		GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + i * 4096)), ~0ULL);
 	GUEST_DONE();
 }
@@ -103,20 +160,65 @@ static void expect_sync(struct kvm_vcpu *vcpu, u64 stage)
 	expect_ucall(vcpu, stage);
 }
 
+/*
+ * Run until a ucall, answering MMIO reads in [@lo, @hi) with all-ones;
+ * returns how many there were.
+ */
+static u64 run_answering_mmio(struct kvm_vcpu *vcpu, u64 lo, u64 hi)
+{
+	struct kvm_run *run = vcpu->run;
+	u64 n;
+
+	for (n = 0;; n++) {
+		vcpu_run(vcpu);
+		if (run->exit_reason != KVM_EXIT_MMIO || run->mmio.is_write)
+			return n;	/* a ucall */
+		TEST_ASSERT(run->mmio.phys_addr >= lo && run->mmio.phys_addr < hi,
+			    "MMIO read at 0x%llx", run->mmio.phys_addr);
+		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+	}
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/* KVM_RUN for up to @ms milliseconds: the ioctl's result, errno kept */
+static int run_for(struct kvm_vcpu *vcpu, long ms)
+{
+	struct itimerval t = { .it_value = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 } };
+	struct itimerval off = {};
+	int r, e;
+
+	TEST_ASSERT(!setitimer(ITIMER_REAL, &t, NULL), "setitimer");
+	r = __vcpu_run(vcpu);
+	e = errno;
+	setitimer(ITIMER_REAL, &off, NULL);
+	errno = e;
+	return r;
+}
+
 int main(int argc, char *argv[])
 {
-	u64 npages = BIG_PAGES, i, mmio;
+	u64 npages = BIG_PAGES, host_page = getpagesize(), i, n;
+	struct sigaction sa = { .sa_handler = on_alarm };
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	u64 *host;
+	char *p;
+	int r;
 
 	ksft_print_header();
-	ksft_set_plan(6);
+	ksft_set_plan(10);
+	TEST_ASSERT(!sigaction(SIGALRM, &sa, NULL), "sigaction");
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, npages, 0);
 	virt_map(vm, DATA_GVA, DATA_GPA, npages);
-	vcpu_args_set(vcpu, 4, DATA_GVA, SMALL_PAGES, BIG_PAGES, (u64)getpagesize());
+	for (i = ALT_FIRST; i < ALT_FIRST + ALT_PAGES; i++)
+		virt_pg_map_vsid(vm, ALT_VSID, DATA_GVA + i * 4096,
+				 DATA_GPA + (i + ALT_SHIFT) * 4096);
+	vcpu_args_set(vcpu, 4, DATA_GVA, SMALL_PAGES, BIG_PAGES, host_page);
 	host = addr_gpa2hva(vm, DATA_GPA);
 
 	expect_sync(vcpu, 1);
@@ -131,29 +233,51 @@ int main(int argc, char *argv[])
 	expect_sync(vcpu, 3);
 	ksft_test_result_pass("tlbie\n");
 
-	for (i = getpagesize(); i < SMALL_PAGES * 4096; i += 2 * getpagesize())
-		TEST_ASSERT(!madvise((char *)host + i, getpagesize(), MADV_DONTNEED), "madvise");
+	for (i = host_page; i < SMALL_PAGES * 4096; i += 2 * host_page)
+		TEST_ASSERT(!madvise((char *)host + i, host_page, MADV_DONTNEED), "madvise");
 	expect_sync(vcpu, 4);
 	ksft_test_result_pass("dontneed\n");
 	ksft_test_result_pass("slbie\n");
+	ksft_test_result_pass("slbia\n");
 
 	expect_sync(vcpu, 5);
 	ksft_test_result_pass("big\n");
 
-	vm_mem_region_delete(vm, DATA_SLOT);
-	for (mmio = 0;; mmio++) {
-		struct kvm_run *run = vcpu->run;
+	/* host pages of guest pages UNMAP_FIRST.. (a multiple of 16) */
+	p = (char *)host + UNMAP_FIRST * 4096;
+	TEST_ASSERT(!munmap(p, UNMAP_PAGES * 4096), "munmap");
+	TEST_ASSERT(mmap(p, UNMAP_PAGES * 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == p, "mmap");
+	for (i = UNMAP_FIRST; i < UNMAP_FIRST + UNMAP_PAGES; i++)
+		host[i * 512] = unmap_fill(i);
+	expect_sync(vcpu, 6);
+	ksft_test_result_pass("munmap\n");
 
-		vcpu_run(vcpu);
-		if (run->exit_reason != KVM_EXIT_MMIO || run->mmio.is_write)
-			break;		/* a ucall */
-		TEST_ASSERT(run->mmio.phys_addr >= DATA_GPA &&
-			    run->mmio.phys_addr < DATA_GPA + npages * 4096,
-			    "MMIO read at 0x%llx", run->mmio.phys_addr);
-		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
-	}
+	p = (char *)host + RO_PAGE * 4096;
+	TEST_ASSERT(!mprotect(p, host_page, PROT_READ), "mprotect");
+	r = run_for(vcpu, 300);
+	TEST_ASSERT(r == -1 && (errno == EINTR || errno == EFAULT),
+		    "KVM_RUN on a store to a read-only page: %d (errno %d), exit %s",
+		    r, errno, exit_reason_str(vcpu->run->exit_reason));
+	TEST_ASSERT_EQ(host[RO_PAGE * 512], pattern(RO_PAGE, 3));
+	TEST_ASSERT(!mprotect(p, host_page, PROT_READ | PROT_WRITE), "mprotect");
+	expect_sync(vcpu, 7);
+	TEST_ASSERT_EQ(host[RO_PAGE * 512], unmap_fill(RO_PAGE));
+	ksft_test_result_pass("mprotect\n");
+
+	vm_mem_region_move(vm, DATA_SLOT, MOVED_GPA);
+	for (i = ALT_FIRST; i < ALT_FIRST + MOVE_KEEP; i++)
+		virt_pg_remap(vm, DATA_GVA + i * 4096, MOVED_GPA + i * 4096);
+	n = run_answering_mmio(vcpu, DATA_GPA, DATA_GPA + npages * 4096);
+	expect_ucall(vcpu, 8);
+	TEST_ASSERT(n == MOVE_PAGES - ALT_FIRST - MOVE_KEEP, "%lu reads exited, want %lu",
+		    n, MOVE_PAGES - ALT_FIRST - MOVE_KEEP);
+	ksft_test_result_pass("move\n");
+
+	vm_mem_region_delete(vm, DATA_SLOT);
+	n = run_answering_mmio(vcpu, MOVED_GPA, MOVED_GPA + npages * 4096);
 	expect_ucall(vcpu, 0);
-	TEST_ASSERT(mmio == SMALL_PAGES - 2, "%lu reads exited, want %lu", mmio, SMALL_PAGES - 2);
+	TEST_ASSERT(n == MOVE_KEEP, "%lu reads exited, want %lu", n, MOVE_KEEP);
 	ksft_test_result_pass("delete\n");
 
 	kvm_vm_free(vm);

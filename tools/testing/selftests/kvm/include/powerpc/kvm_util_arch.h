@@ -3,6 +3,7 @@
 #define SELFTEST_KVM_UTIL_ARCH_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 
 /* Book3S PR: the guest runs in problem state, its MMU shadowed */
 #define VM_TYPE_DEFAULT	KVM_VM_PPC_PR
@@ -11,8 +12,9 @@ struct kvm_mmu_arch {};
 
 /* A hash-MMU guest: its HTAB, and the segments its SLB maps */
 struct kvm_vm_arch {
-	__u64 htab_gpa;
-	__u64 htab_size;
+	__u64 htab_gpa;		/* its memslot; SDR1 outside PAPR mode */
+	void *htab;		/* where the library reads and writes it */
+	bool papr;		/* vcpu_enable_papr(): SDR1 is the host address */
 	__u64 vectors_gpa;	/* interrupt vectors and the entry trampoline */
 };
 

@@ -13,7 +13,8 @@
  * Layout: guest physical pages 0 and 1 hold the interrupt vectors and the
  * entry trampoline; the HTAB has a memslot of its own (HTAB_SLOT).
  * Each 256M segment of the first GUEST_SEGMENTS has an SLB entry with VSID
- * guest_vsid(ESID); pages are 4K.
+ * guest_vsid(ESID), in slot guest_slb_slot(ESID) (the program's own segment
+ * in slot 0, so that guest code survives slbia); pages are 4K.
  *
  * A vCPU starts in real mode at the trampoline, which rfids to the guest
  * code with GUEST_MSR, so that the library does not depend on KVM_SET_REGS
@@ -22,6 +23,7 @@
  * on such a store.
  */
 #include <endian.h>
+#include <sys/mman.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -31,40 +33,20 @@
  * The HTAB has a memslot of its own, in the middle of the 40-bit guest
  * physical space where tests do not put memory (they use the bottom and
  * the top), so that its size does not depend on memslot 0's.  8 MiB hold
- * 524288 HPTEs: 2 GiB of 4K mappings.
+ * 524288 HPTEs: 2 GiB of 4K mappings.  In PAPR mode KVM reads the HTAB at
+ * the host virtual address in SDR1 instead (vcpu_enable_papr()).
  */
 #define HTAB_GPA		BIT_ULL(39)
-#define HTAB_SIZE		(8UL << 20)
-#define HTAB_SDR1_SIZE		5		/* log2(HTAB_SIZE) - 18 */
+#define HTAB_SDR1_SIZE		5		/* log2(GUEST_HTAB_SIZE) - 18 */
 #define HTAB_SLOT		32700
-#define HPTEG_SIZE		128
-#define HPTE_V_VALID		0x1UL
-#define HPTE_V_SECONDARY	0x2UL
-#define HPTE_R_R		0x100UL
-#define HPTE_R_C		0x80UL
-#define HPTE_R_M		0x10UL
-#define HPTE_R_PP_RW		0x2UL
-#define SLB_ESID_V		0x08000000UL
-#define SLB_VSID_SHIFT		12
 
 #define VECTORS_GPA		0x0UL
 #define TRAMPOLINE_GPA		0x1c00UL
 #define GUEST_STACK_SIZE	(64UL << 10)
 
-static u64 hpte_v(gva_t gva)
+static u64 *pteg_of(struct kvm_vm *vm, u64 vsid, gva_t gva, bool secondary)
 {
-	u64 va = guest_vsid(gva >> SEGMENT_SHIFT) << SEGMENT_SHIFT | (gva & 0x0fffffffUL);
-
-	return (va >> 23) << 7 | HPTE_V_VALID;
-}
-
-static u64 hpteg_of(struct kvm_vm *vm, gva_t gva, bool secondary)
-{
-	u64 hash = guest_vsid(gva >> SEGMENT_SHIFT) ^ ((gva & 0x0fffffffUL) >> 12);
-
-	if (secondary)
-		hash = ~hash;
-	return vm->arch.htab_gpa + (hash & (HTAB_SIZE / HPTEG_SIZE - 1)) * HPTEG_SIZE;
+	return (u64 *)vm->arch.htab + hpte_group(vsid, gva, secondary) * 16;
 }
 
 void virt_arch_pgd_alloc(struct kvm_vm *vm)
@@ -73,25 +55,23 @@ void virt_arch_pgd_alloc(struct kvm_vm *vm)
 		return;
 	TEST_ASSERT(vm->page_size == 4096, "4K guest pages only, not %u", vm->page_size);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, HTAB_GPA, HTAB_SLOT,
-				    HTAB_SIZE / vm->page_size, 0);
+				    GUEST_HTAB_SIZE / vm->page_size, 0);
 	vm->arch.htab_gpa = HTAB_GPA;
-	vm->arch.htab_size = HTAB_SIZE;
-	memset(addr_gpa2hva(vm, vm->arch.htab_gpa), 0, HTAB_SIZE);
+	vm->arch.htab = addr_gpa2hva(vm, HTAB_GPA);
+	memset(vm->arch.htab, 0, GUEST_HTAB_SIZE);
 	vm->mmu.pgd = vm->arch.htab_gpa;
 	vm->mmu.pgd_created = true;
 }
 
-void virt_arch_pg_map(struct kvm_vm *vm, gva_t gva, gpa_t gpa)
+void virt_pg_map_vsid(struct kvm_vm *vm, u64 vsid, gva_t gva, gpa_t gpa)
 {
-	u64 v = hpte_v(gva);
+	u64 v = hpte_v(vsid, gva);
 	u64 r = (gpa & ~0xfffUL) | HPTE_R_R | HPTE_R_C | HPTE_R_M | HPTE_R_PP_RW;
 	int second, i;
 
-	TEST_ASSERT((gva >> SEGMENT_SHIFT) < GUEST_SEGMENTS,
-		    "GVA 0x%lx is outside the %u segments the SLB maps", gva, GUEST_SEGMENTS);
 	TEST_ASSERT(gpa >> vm->page_shift <= vm->max_gfn, "GPA 0x%lx beyond the VM", gpa);
 	for (second = 0; second < 2; second++) {
-		u64 *pteg = addr_gpa2hva(vm, hpteg_of(vm, gva, second));
+		u64 *pteg = pteg_of(vm, vsid, gva, second);
 
 		for (i = 0; i < 8; i++) {
 			if (be64toh(pteg[2 * i]) & HPTE_V_VALID)
@@ -104,52 +84,85 @@ void virt_arch_pg_map(struct kvm_vm *vm, gva_t gva, gpa_t gpa)
 	TEST_FAIL("guest HTAB full: no slot for GVA 0x%lx", gva);
 }
 
-gpa_t addr_arch_gva2gpa(struct kvm_vm *vm, gva_t gva)
+void virt_arch_pg_map(struct kvm_vm *vm, gva_t gva, gpa_t gpa)
 {
-	u64 v = hpte_v(gva);
+	TEST_ASSERT((gva >> SEGMENT_SHIFT) < GUEST_SEGMENTS,
+		    "GVA 0x%lx is outside the %u segments the SLB maps", gva, GUEST_SEGMENTS);
+	virt_pg_map_vsid(vm, guest_vsid(gva >> SEGMENT_SHIFT), gva, gpa);
+}
+
+u64 *virt_hpte_lookup(struct kvm_vm *vm, u64 vsid, gva_t gva)
+{
+	u64 v = hpte_v(vsid, gva);
 	int second, i;
 
 	for (second = 0; second < 2; second++) {
-		u64 *pteg = addr_gpa2hva(vm, hpteg_of(vm, gva, second));
+		u64 *pteg = pteg_of(vm, vsid, gva, second);
 		u64 want = v | (second ? HPTE_V_SECONDARY : 0);
 
 		for (i = 0; i < 8; i++)
 			if (be64toh(pteg[2 * i]) == want)
-				return (be64toh(pteg[2 * i + 1]) & ~0xfffUL) | (gva & 0xfffUL);
+				return &pteg[2 * i];
 	}
-	TEST_FAIL("no translation for GVA 0x%lx", gva);
-	return 0;
+	return NULL;
 }
 
-void virt_pg_remap(struct kvm_vm *vm, unsigned long gva, unsigned long gpa)
+gpa_t addr_arch_gva2gpa(struct kvm_vm *vm, gva_t gva)
 {
-	u64 v = hpte_v(gva);
-	int second, i;
+	u64 *hpte = virt_hpte_lookup(vm, guest_vsid(gva >> SEGMENT_SHIFT), gva);
 
-	for (second = 0; second < 2; second++) {
-		u64 *pteg = addr_gpa2hva(vm, hpteg_of(vm, gva, second));
-		u64 want = v | (second ? HPTE_V_SECONDARY : 0);
+	TEST_ASSERT(hpte, "no translation for GVA 0x%lx", gva);
+	return (be64toh(hpte[1]) & ~0xfffUL) | (gva & 0xfffUL);
+}
 
-		for (i = 0; i < 8; i++) {
-			if (be64toh(pteg[2 * i]) != want)
-				continue;
-			pteg[2 * i + 1] = htobe64((be64toh(pteg[2 * i + 1]) & 0xfffUL) |
-						  (gpa & ~0xfffUL));
-			return;
-		}
+void virt_pg_remap(struct kvm_vm *vm, gva_t gva, gpa_t gpa)
+{
+	u64 *hpte = virt_hpte_lookup(vm, guest_vsid(gva >> SEGMENT_SHIFT), gva);
+
+	TEST_ASSERT(hpte, "no translation of GVA 0x%lx to remap", gva);
+	hpte[1] = htobe64((be64toh(hpte[1]) & 0xfffUL) | (gpa & ~0xfffUL));
+}
+
+/*
+ * PAPR mode: the guest is an sPAPR partition.  KVM PR handles H_ENTER,
+ * H_REMOVE, H_BULK_REMOVE and H_PROTECT itself (the rest exit to userspace
+ * as KVM_EXIT_PAPR_HCALL), and reads the HTAB at the host virtual address
+ * in SDR1, which the guest may no longer write.  The HTAB moves to an
+ * anonymous mapping aligned to its size (KVM ORs the hash into SDR1),
+ * with the mappings made so far.
+ */
+void vcpu_enable_papr(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vm *vm = vcpu->vm;
+	struct kvm_sregs sregs;
+
+	if (!vm->arch.papr) {
+		char *p = mmap(NULL, 2 * GUEST_HTAB_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *htab;
+
+		TEST_ASSERT(p != MAP_FAILED, "mmap of the PAPR HTAB");
+		htab = (void *)(((unsigned long)p + GUEST_HTAB_SIZE - 1) & ~(GUEST_HTAB_SIZE - 1));
+		memcpy(htab, vm->arch.htab, GUEST_HTAB_SIZE);
+		vm->arch.htab = htab;
+		vm->arch.papr = true;
 	}
-	TEST_FAIL("no translation of GVA 0x%lx to remap", gva);
+	vcpu_enable_cap(vcpu, KVM_CAP_PPC_PAPR, 0);
+	vcpu_sregs_get(vcpu, &sregs);
+	sregs.u.s.sdr1 = (unsigned long)vm->arch.htab | HTAB_SDR1_SIZE;
+	vcpu_sregs_set(vcpu, &sregs);
 }
 
 void virt_arch_dump(FILE *stream, struct kvm_vm *vm, u8 indent)
 {
-	u64 *htab = addr_gpa2hva(vm, vm->arch.htab_gpa);
+	u64 *htab = vm->arch.htab;
 	unsigned long i, n = 0;
 
-	for (i = 0; i < HTAB_SIZE / 16; i++)
+	for (i = 0; i < GUEST_HTAB_SIZE / 16; i++)
 		n += !!(be64toh(htab[2 * i]) & HPTE_V_VALID);
-	fprintf(stream, "%*sHTAB at 0x%llx, %lu of %lu HPTEs valid\n", indent, "",
-		(unsigned long long)vm->arch.htab_gpa, n, HTAB_SIZE / 16);
+	fprintf(stream, "%*sHTAB at 0x%llx%s, %lu of %lu HPTEs valid\n", indent, "",
+		(unsigned long long)vm->arch.htab_gpa, vm->arch.papr ? " (PAPR: host memory)" : "",
+		n, GUEST_HTAB_SIZE / 16);
 }
 
 /* Big-endian instructions: interrupts run with MSR[LE] = LPCR[ILE] = 0 */
@@ -202,8 +215,10 @@ struct kvm_vcpu *vm_arch_vcpu_add(struct kvm_vm *vm, u32 vcpu_id)
 	sregs.u.s.sdr1 = vm->arch.htab_gpa | HTAB_SDR1_SIZE;
 	memset(&sregs.u.s.ppc64.slb, 0, sizeof(sregs.u.s.ppc64.slb));
 	for (esid = 0; esid < GUEST_SEGMENTS; esid++) {
-		sregs.u.s.ppc64.slb[esid].slbe = esid << SEGMENT_SHIFT | SLB_ESID_V | esid;
-		sregs.u.s.ppc64.slb[esid].slbv = guest_vsid(esid) << SLB_VSID_SHIFT;
+		unsigned long slot = guest_slb_slot(esid);
+
+		sregs.u.s.ppc64.slb[slot].slbe = esid << SEGMENT_SHIFT | SLB_ESID_V | slot;
+		sregs.u.s.ppc64.slb[slot].slbv = guest_vsid(esid) << SLB_VSID_SHIFT;
 	}
 	vcpu_sregs_set(vcpu, &sregs);
 
