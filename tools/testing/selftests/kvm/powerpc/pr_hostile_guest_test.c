@@ -7,7 +7,8 @@
  *     and segment size bits), and writes random HPTEs into 8 free slots
  *     (the last round's garbage is put back first);
  *   - one round in eight, the host loads random SLB entries and a random
- *     SDR1 through KVM_SET_SREGS;
+ *     SDR1 through KVM_SET_SREGS, and one in sixteen a random PVR too
+ *     (KVM PR picks the guest MMU model from it);
  *   - the guest runs 24 random operations: slbmte, slbie and slbia with
  *     random operands, tlbie (both L forms) of random addresses, mtsdr1 of
  *     a random HTAB, loads, stores and dcbz through the garbled
@@ -49,7 +50,7 @@ static u64 xorshift(u64 *x)
 	return *x;
 }
 
-static void random_op(u64 *x, u64 gva)
+static void random_op(u64 *x, u64 gva, bool papr)
 {
 	u64 op = xorshift(x) % 16, a = xorshift(x), b = xorshift(x);
 	u64 data = gva + (a % (DATA_PAGES * 4096) & ~7UL);
@@ -110,6 +111,9 @@ static void random_op(u64 *x, u64 gva)
 		};
 		u64 args[8], i;
 
+		if (!papr && a % 32)
+			break;	/* outside PAPR mode, sc 1 ends the round */
+
 		args[0] = a % 3 ? b >> (a % 64) : b;	/* flags */
 		args[1] = a % 2 ? (b & 0x7ffff) : xorshift(x);	/* often an HPTE index */
 		for (i = 2; i < 8; i++)
@@ -120,7 +124,7 @@ static void random_op(u64 *x, u64 gva)
 	}
 }
 
-static void guest_code(u64 seed, u64 gva, u64 mode)
+static void guest_code(u64 seed, u64 gva, u64 mode, u64 papr)
 {
 	u64 i, x = seed | 1;
 
@@ -132,7 +136,7 @@ static void guest_code(u64 seed, u64 gva, u64 mode)
 		GUEST_DONE();
 	}
 	for (i = 0; i < OPS; i++)
-		random_op(&x, gva);
+		random_op(&x, gva, papr);
 	GUEST_SYNC(seed);
 }
 
@@ -254,7 +258,7 @@ static void hostile_pass(bool papr)
 	virt_map(vm, DATA_GVA, DATA_GPA, DATA_PAGES);
 	if (papr)
 		vcpu_enable_papr(vcpu);
-	vcpu_args_set(vcpu, 3, 0, DATA_GVA, MODE_HOSTILE);
+	vcpu_args_set(vcpu, 4, 0, DATA_GVA, MODE_HOSTILE, papr);
 	vcpu_regs_get(vcpu, &regs);
 	vcpu_sregs_get(vcpu, &sregs);
 	htab_copy = malloc(GUEST_HTAB_SIZE);
@@ -265,12 +269,14 @@ static void hostile_pass(bool papr)
 		garble(vm, htab_copy, touched, &x);
 		if (round % 8 == 7) {
 			bad = sregs;
+			if (round % 16 == 15)
+				bad.pvr = xorshift(&x);	/* may switch the MMU model */
 			bad.u.s.sdr1 = xorshift(&x);
 			for (i = 0; i < 64; i++) {
 				bad.u.s.ppc64.slb[i].slbe = xorshift(&x);
 				bad.u.s.ppc64.slb[i].slbv = xorshift(&x);
 			}
-			vcpu_sregs_set(vcpu, &bad);
+			_vcpu_sregs_set(vcpu, &bad);	/* KVM may refuse it */
 		} else {
 			vcpu_sregs_set(vcpu, &sregs);
 		}

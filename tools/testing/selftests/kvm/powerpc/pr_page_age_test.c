@@ -51,7 +51,7 @@ static u64 pfn_of(int pagemap, void *hva)
 	return entry & GENMASK_ULL(54, 0);
 }
 
-static bool page_idle(int bitmap, u64 pfn)
+static bool pfn_idle(int bitmap, u64 pfn)
 {
 	u64 word;
 
@@ -71,7 +71,8 @@ static void mark_idle(int bitmap, u64 pfn)
 int main(int argc, char *argv[])
 {
 	u64 host_page = getpagesize(), nhost = DATA_PAGES * 4096 / host_page, i, sum = 0;
-	u64 pfn[DATA_PAGES], young_touched = 0, young_untouched = 0;
+	u64 pfn[DATA_PAGES], young_touched = 0, young_untouched = 0, marked = 0, want = 0;
+	bool idle[DATA_PAGES];
 	int bitmap, pagemap;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
@@ -99,8 +100,14 @@ int main(int argc, char *argv[])
 		TEST_ASSERT(pfn_of(pagemap, host + i * host_page) == pfn[i], "pfn moved");
 		mark_idle(bitmap, pfn[i]);
 	}
-	for (i = 0; i < nhost; i++)
-		TEST_ASSERT(page_idle(bitmap, pfn[i]), "host page %lu not idle when marked", i);
+	/* A folio still in a per-CPU LRU batch cannot be marked: leave it out */
+	for (i = 0; i < nhost; i++) {
+		idle[i] = pfn_idle(bitmap, pfn[i]);
+		marked += idle[i];
+	}
+	ksft_print_msg("%lu of %lu host pages marked idle\n", marked, nhost);
+	TEST_ASSERT(marked * 4 >= nhost * 3, "only %lu of %lu host pages could be marked idle",
+		    marked, nhost);
 	ksft_test_result_pass("mark idle\n");
 
 	vcpu_run(vcpu);
@@ -110,18 +117,21 @@ int main(int argc, char *argv[])
 			sum += i;
 	TEST_ASSERT_EQ(uc.args[1], sum);
 	for (i = 0; i < nhost; i++) {
-		bool idle = page_idle(bitmap, pfn[i]);
+		bool young = idle[i] && !pfn_idle(bitmap, pfn[i]);
 
-		if (touched(i * host_page / 4096, host_page))
-			young_touched += !idle;
-		else
-			young_untouched += !idle;
+		if (!idle[i])
+			continue;
+		if (touched(i * host_page / 4096, host_page)) {
+			want++;
+			young_touched += young;
+		} else {
+			young_untouched += young;
+		}
 	}
-	ksft_print_msg("host pages read by the guest: %lu of %lu young; others: %lu of %lu young\n",
-		       young_touched, (nhost + 1) / 2, young_untouched, nhost / 2);
-	TEST_ASSERT(young_touched == (nhost + 1) / 2,
-		    "%lu of %lu host pages the guest read still idle",
-		    (nhost + 1) / 2 - young_touched, (nhost + 1) / 2);
+	ksft_print_msg("marked host pages the guest read: %lu of %lu young; others: %lu young\n",
+		       young_touched, want, young_untouched);
+	TEST_ASSERT(young_touched == want, "%lu of %lu host pages the guest read still idle",
+		    want - young_touched, want);
 	TEST_ASSERT(young_untouched == 0, "%lu host pages the guest did not touch are young",
 		    young_untouched);
 	ksft_test_result_pass("guest reads age\n");

@@ -104,16 +104,20 @@ static void guest_code(void)
 
 	/* not found: a wrong AVPN, a free slot */
 	avpn = hpte_v(data_vsid(), DATA_GVA + NPAGES * 4096) & ~0x7fUL;
-	args[0] = H_AVPN, args[1] = slot[0], args[2] = avpn;
+	args[0] = H_AVPN;
+	args[1] = slot[0];
+	args[2] = avpn;
 	GUEST_ASSERT_EQ(guest_hcall(H_REMOVE, args), H_NOT_FOUND);
-	args[0] = 0, args[2] = 0;
+	args[0] = 0;
+	args[2] = 0;
 	args[1] = group_of(DATA_GVA + NPAGES * 4096) | 7;	/* nothing maps that page */
 	GUEST_ASSERT_EQ(guest_hcall(H_REMOVE, args), H_NOT_FOUND);
 	GUEST_ASSERT_EQ(peek(0), pattern(1));
 	GUEST_SYNC(4);
 
 	/* exact: slot[2] is in use */
-	args[0] = H_EXACT, args[1] = slot[2];
+	args[0] = H_EXACT;
+	args[1] = slot[2];
 	args[2] = hpte_v(data_vsid(), DATA_GVA + 2 * 4096);
 	args[3] = (DATA_GPA + 5 * 4096) | HPTE_R_R | HPTE_R_C | HPTE_R_M | HPTE_R_PP_RW;
 	GUEST_ASSERT_EQ(guest_hcall(H_ENTER, args), H_PTEG_FULL);

@@ -171,8 +171,14 @@ static inline long guest_hcall(u64 op, u64 args[8])
 		     : "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r6), "+r"(r7), "+r"(r8), "+r"(r9),
 		       "+r"(r10), "+r"(r11)
 		     : : "r0", "r12", "ctr", "xer", "cr0", "memory");
-	args[0] = r4, args[1] = r5, args[2] = r6, args[3] = r7;
-	args[4] = r8, args[5] = r9, args[6] = r10, args[7] = r11;
+	args[0] = r4;
+	args[1] = r5;
+	args[2] = r6;
+	args[3] = r7;
+	args[4] = r8;
+	args[5] = r9;
+	args[6] = r10;
+	args[7] = r11;
 	return r3;
 }
 
