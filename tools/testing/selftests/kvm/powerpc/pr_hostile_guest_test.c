@@ -14,6 +14,10 @@
  *     a random HTAB, loads, stores and dcbz through the garbled
  *     translations and at random addresses, an MSR bit flip, and hcalls
  *     with a random opcode and random arguments.
+ * First, deterministically, the SLB slot bounds: slbmfee and slbmfev of
+ * slot 64 (one past the 64 entries) must read zero, and an slbmte or a
+ * KVM_SET_SREGS entry for slot 64 must change nothing.
+ *
  * A round ends with the guest's ucall, an interrupt the guest's vectors
  * report, an error from KVM_RUN or an exit the VMM does not handle, or a
  * two-second timer (a guest spinning on a fault it made for itself).  The
@@ -35,12 +39,12 @@
 #define DATA_GPA	BIT_ULL(30)
 #define DATA_GVA	BIT_ULL(30)
 #define DATA_PAGES	64UL
-#define ROUNDS		200
+#define ROUNDS		1000
 #define OPS		24
 #define MAGIC		0xbad0000000000000ULL
 #define MAX_MMIO	64	/* MMIO exits answered per round */
 
-enum { MODE_HOSTILE, MODE_CHECK };
+enum { MODE_HOSTILE, MODE_CHECK, MODE_SLB_BOUNDS };
 
 static u64 xorshift(u64 *x)
 {
@@ -112,7 +116,12 @@ static void random_op(u64 *x, u64 gva, bool papr)
 		u64 args[8], i;
 
 		if (!papr && a % 32)
-			break;	/* outside PAPR mode, sc 1 ends the round */
+			break;	/* outside PAPR mode, an hcall ends the round */
+		if (a % 16 == 0) {	/* a real sc 1, for whoever takes it */
+			asm volatile("li 3,0; sc 1" : : : "r0", "r3", "r4", "r5", "r6", "r7",
+				     "r8", "r9", "r10", "r11", "r12", "ctr", "xer", "cr0", "memory");
+			break;
+		}
 
 		args[0] = a % 3 ? b >> (a % 64) : b;	/* flags */
 		args[1] = a % 2 ? (b & 0x7ffff) : xorshift(x);	/* often an HPTE index */
@@ -128,6 +137,17 @@ static void guest_code(u64 seed, u64 gva, u64 mode, u64 papr)
 {
 	u64 i, x = seed | 1;
 
+	if (mode == MODE_SLB_BOUNDS) {
+		u64 e, v;
+
+		asm volatile("slbmfee %0,%1" : "=r"(e) : "r"(64UL));
+		asm volatile("slbmfev %0,%1" : "=r"(v) : "r"(64UL));
+		GUEST_ASSERT_EQ(e, 0);
+		GUEST_ASSERT_EQ(v, 0);
+		asm volatile("slbmte %0,%1; isync" : : "r"(0UL), "r"(SLB_ESID_V | 64UL) : "memory");
+		GUEST_SYNC(1);
+		GUEST_DONE();
+	}
 	if (mode == MODE_CHECK) {
 		for (i = 0; i < DATA_PAGES; i++) {
 			guest_tlbie(gva + i * 4096);
@@ -315,13 +335,54 @@ static void hostile_pass(bool papr)
 	ksft_test_result_pass("%s\n", papr ? "papr" : "own mmu");
 }
 
+static void expect_ucall(struct kvm_vcpu *vcpu, u64 want)
+{
+	struct ucall uc;
+	u64 got;
+
+	vcpu_run(vcpu);
+	got = get_ucall(vcpu, &uc);
+	if (got == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	TEST_ASSERT(got == want, "ucall %lu, want %lu", got, want);
+}
+
+/* Slot 64, one past the SLB, from the guest and from KVM_SET_SREGS */
+static void slb_bounds(void)
+{
+	struct kvm_sregs sregs, bad, now;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	int i;
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vcpu_args_set(vcpu, 3, 0, 0, MODE_SLB_BOUNDS);
+	expect_ucall(vcpu, UCALL_SYNC);
+
+	vcpu_sregs_get(vcpu, &sregs);
+	bad = sregs;
+	bad.u.s.ppc64.slb[63].slbe = SLB_ESID_V | 64;
+	bad.u.s.ppc64.slb[63].slbv = 0;
+	vcpu_sregs_set(vcpu, &bad);
+	vcpu_sregs_get(vcpu, &now);
+	for (i = 0; i < 63; i++)
+		TEST_ASSERT(now.u.s.ppc64.slb[i].slbe == sregs.u.s.ppc64.slb[i].slbe &&
+			    now.u.s.ppc64.slb[i].slbv == sregs.u.s.ppc64.slb[i].slbv,
+			    "SLB entry %d changed", i);
+	vcpu_sregs_set(vcpu, &sregs);
+	expect_ucall(vcpu, UCALL_DONE);
+	kvm_vm_free(vm);
+	ksft_test_result_pass("slb bounds\n");
+}
+
 int main(int argc, char *argv[])
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
 
 	ksft_print_header();
-	ksft_set_plan(2);
+	ksft_set_plan(3);
 	TEST_ASSERT(!sigaction(SIGALRM, &sa, NULL), "sigaction");
+	slb_bounds();
 	hostile_pass(false);
 	hostile_pass(true);
 	ksft_finished();

@@ -103,7 +103,7 @@ static void guest_code(void)
 	GUEST_SYNC(3);
 
 	/* not found: a wrong AVPN, a free slot */
-	avpn = hpte_v(data_vsid(), DATA_GVA + NPAGES * 4096) & ~0x7fUL;
+	avpn = hpte_v(data_vsid(), DATA_GVA + BIT(23)) & ~0x7fUL;	/* AVPN drops VA bits 0-22 */
 	args[0] = H_AVPN;
 	args[1] = slot[0];
 	args[2] = avpn;

@@ -12,8 +12,11 @@
 #include "kvm_util_types.h"
 
 #define MSR_SF		BIT(63)
+#define MSR_VEC		BIT(25)
+#define MSR_VSX		BIT(23)
 #define MSR_EE		BIT(15)
 #define MSR_PR		BIT(14)
+#define MSR_FP		BIT(13)
 #define MSR_ME		BIT(12)
 #define MSR_IR		BIT(5)
 #define MSR_DR		BIT(4)
@@ -25,8 +28,13 @@ static inline void cpu_relax(void)
 	asm volatile("or 1,1,1; or 2,2,2" : : : "memory");	/* low, then medium priority */
 }
 
-/* The MSR guest code runs with: 64-bit, translation on, little-endian */
-#define GUEST_MSR	(MSR_SF | MSR_ME | MSR_IR | MSR_DR | MSR_RI | MSR_LE)
+/*
+ * The MSR guest code runs with: 64-bit, translation on, little-endian, and
+ * FP, VMX and VSX available (the compiler uses vector stores to clear
+ * arrays)
+ */
+#define GUEST_MSR	(MSR_SF | MSR_VEC | MSR_VSX | MSR_FP | MSR_ME | MSR_IR | MSR_DR | \
+			 MSR_RI | MSR_LE)
 
 /* 256M segments, 4K pages, one VSID per segment */
 #define SEGMENT_SHIFT	28
@@ -154,7 +162,17 @@ static inline void guest_slbia(void)
 #define H_BULK_REMOVE_AVPN	BIT_ULL(57)
 #define H_BULK_REMOVE_CODE	(BIT_ULL(61) | BIT_ULL(60))
 
-/* hcall @op with r4-r11 from @args; r4-r11 come back in @args */
+/*
+ * hcall @op with r4-r11 from @args; r4-r11 come back in @args.
+ *
+ * Not "sc 1" but the reserved instruction KVM PR takes as one
+ * (OP_31_XOP_FAKE_SC1, as SLOF patches itself to use): when KVM PR runs
+ * in an LPAR, the hypervisor below may answer an "sc 1" from the guest's
+ * problem state itself (QEMU's pseries does, with H_PRIVILEGE), and the
+ * call never reaches KVM.
+ */
+#define GUEST_FAKE_SC1		".long 0x7c000268"
+
 static inline long guest_hcall(u64 op, u64 args[8])
 {
 	register u64 r3 asm("r3") = op;
@@ -167,7 +185,7 @@ static inline long guest_hcall(u64 op, u64 args[8])
 	register u64 r10 asm("r10") = args[6];
 	register u64 r11 asm("r11") = args[7];
 
-	asm volatile("sc 1"
+	asm volatile(GUEST_FAKE_SC1
 		     : "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r6), "+r"(r7), "+r"(r8), "+r"(r9),
 		       "+r"(r10), "+r"(r11)
 		     : : "r0", "r12", "ctr", "xer", "cr0", "memory");

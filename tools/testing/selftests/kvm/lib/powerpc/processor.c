@@ -221,6 +221,8 @@ struct kvm_vcpu *vm_arch_vcpu_add(struct kvm_vm *vm, u32 vcpu_id)
 		sregs.u.s.ppc64.slb[slot].slbv = guest_vsid(esid) << SLB_VSID_SHIFT;
 	}
 	vcpu_sregs_set(vcpu, &sregs);
+	/* Vectors at 0: KVM PR puts them at 0xfff00000 for a 64-bit PVR */
+	vcpu_set_reg(vcpu, KVM_REG_PPC_HIOR, VECTORS_GPA);
 
 	vcpu_regs_get(vcpu, &regs);
 	memset(&regs.gpr, 0, sizeof(regs.gpr));
@@ -263,6 +265,9 @@ void vcpu_arch_dump(FILE *stream, struct kvm_vcpu *vcpu, u8 indent)
 	vcpu_regs_get(vcpu, &regs);
 	fprintf(stream, "%*spc 0x%llx msr 0x%llx lr 0x%llx srr0 0x%llx srr1 0x%llx\n",
 		indent, "", regs.pc, regs.msr, regs.lr, regs.srr0, regs.srr1);
+	fprintf(stream, "%*sdar 0x%lx dsisr 0x%x r3 0x%llx r4 0x%llx\n", indent, "",
+		vcpu_get_reg(vcpu, KVM_REG_PPC_DAR), (u32)vcpu_get_reg(vcpu, KVM_REG_PPC_DSISR),
+		regs.gpr[3], regs.gpr[4]);
 }
 
 void kvm_arch_vm_post_create(struct kvm_vm *vm, unsigned int nr_vcpus)
