@@ -118,8 +118,9 @@ static void random_op(u64 *x, u64 gva, bool papr)
 		if (!papr && a % 32)
 			break;	/* outside PAPR mode, an hcall ends the round */
 		if (a % 16 == 0) {	/* a real sc 1, for whoever takes it */
-			asm volatile("li 3,0; sc 1" : : : "r0", "r3", "r4", "r5", "r6", "r7",
-				     "r8", "r9", "r10", "r11", "r12", "ctr", "xer", "cr0", "memory");
+			asm volatile("li 3,0; sc 1"
+				     : : : "r0", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10",
+				     "r11", "r12", "ctr", "xer", "cr0", "memory");
 			break;
 		}
 

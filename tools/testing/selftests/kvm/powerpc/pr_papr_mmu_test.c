@@ -103,7 +103,8 @@ static void guest_code(void)
 	GUEST_SYNC(3);
 
 	/* not found: a wrong AVPN, a free slot */
-	avpn = hpte_v(data_vsid(), DATA_GVA + BIT(23)) & ~0x7fUL;	/* AVPN drops VA bits 0-22 */
+	/* The AVPN leaves out VA bits 0-22: another 8M block */
+	avpn = hpte_v(data_vsid(), DATA_GVA + BIT(23)) & ~0x7fUL;
 	args[0] = H_AVPN;
 	args[1] = slot[0];
 	args[2] = avpn;
