@@ -12,10 +12,8 @@ struct kvm_mmu_arch {};
 
 /* A hash-MMU guest: its HTAB, and the segments its SLB maps */
 struct kvm_vm_arch {
-	__u64 htab_gpa;		/* its memslot; SDR1 outside PAPR mode */
-	void *htab;		/* where the library reads and writes it */
+	void *htab;		/* where the library reads and writes it (at mmu.pgd) */
 	bool papr;		/* vcpu_enable_papr(): SDR1 is the host address */
-	__u64 vectors_gpa;	/* interrupt vectors and the entry trampoline */
 };
 
 #endif  // SELFTEST_KVM_UTIL_ARCH_H

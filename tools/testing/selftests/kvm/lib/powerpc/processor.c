@@ -56,10 +56,9 @@ void virt_arch_pgd_alloc(struct kvm_vm *vm)
 	TEST_ASSERT(vm->page_size == 4096, "4K guest pages only, not %u", vm->page_size);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, HTAB_GPA, HTAB_SLOT,
 				    GUEST_HTAB_SIZE / vm->page_size, 0);
-	vm->arch.htab_gpa = HTAB_GPA;
 	vm->arch.htab = addr_gpa2hva(vm, HTAB_GPA);
 	memset(vm->arch.htab, 0, GUEST_HTAB_SIZE);
-	vm->mmu.pgd = vm->arch.htab_gpa;
+	vm->mmu.pgd = HTAB_GPA;
 	vm->mmu.pgd_created = true;
 }
 
@@ -161,7 +160,7 @@ void virt_arch_dump(FILE *stream, struct kvm_vm *vm, u8 indent)
 	for (i = 0; i < GUEST_HTAB_SIZE / 16; i++)
 		n += !!(be64toh(htab[2 * i]) & HPTE_V_VALID);
 	fprintf(stream, "%*sHTAB at 0x%llx%s, %lu of %lu HPTEs valid\n", indent, "",
-		(unsigned long long)vm->arch.htab_gpa, vm->arch.papr ? " (PAPR: host memory)" : "",
+		(unsigned long long)vm->mmu.pgd, vm->arch.papr ? " (PAPR: host memory)" : "",
 		n, GUEST_HTAB_SIZE / 16);
 }
 
@@ -212,7 +211,7 @@ struct kvm_vcpu *vm_arch_vcpu_add(struct kvm_vm *vm, u32 vcpu_id)
 	stack = __vm_alloc(vm, GUEST_STACK_SIZE, KVM_UTIL_MIN_VADDR, MEM_REGION_DATA);
 
 	vcpu_sregs_get(vcpu, &sregs);
-	sregs.u.s.sdr1 = vm->arch.htab_gpa | HTAB_SDR1_SIZE;
+	sregs.u.s.sdr1 = vm->mmu.pgd | HTAB_SDR1_SIZE;
 	memset(&sregs.u.s.ppc64.slb, 0, sizeof(sregs.u.s.ppc64.slb));
 	for (esid = 0; esid < GUEST_SEGMENTS; esid++) {
 		unsigned long slot = guest_slb_slot(esid);
@@ -268,11 +267,6 @@ void vcpu_arch_dump(FILE *stream, struct kvm_vcpu *vcpu, u8 indent)
 	fprintf(stream, "%*sdar 0x%lx dsisr 0x%x r3 0x%llx r4 0x%llx\n", indent, "",
 		vcpu_get_reg(vcpu, KVM_REG_PPC_DAR), (u32)vcpu_get_reg(vcpu, KVM_REG_PPC_DSISR),
 		regs.gpr[3], regs.gpr[4]);
-}
-
-void kvm_arch_vm_post_create(struct kvm_vm *vm, unsigned int nr_vcpus)
-{
-	vm->arch.vectors_gpa = VECTORS_GPA;
 }
 
 void ucall_arch_init(struct kvm_vm *vm, gpa_t mmio_gpa)
