@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KVM Book3S PR shadow MMU: the guest's translations, as the host shadows
- * them, must follow every change the guest or the host makes.
+ * them, must follow every change the guest or the host makes, and survive
+ * while nothing changes.
  *
+ *   cached     a VM of its own writes and reads back CACHED_PAGES pages,
+ *              far fewer than the shadow cache holds, then reads them in
+ *              three more passes, each after an exit to userspace: those
+ *              passes must take no shadow faults (the vCPU's sp_storage
+ *              and sp_instruc stats), or the shadow HPTEs did not survive
  *   map        the guest writes N pages through its HTAB, the host reads
  *              them, changes them, and the guest reads the changes
  *   tlbie      the host points page 0's HPTE at page 1; after a guest
@@ -51,6 +57,9 @@
 #define RO_PAGE		48		/* the page the host write-protects */
 #define MOVE_KEEP	2UL		/* pages 2, 3 are remapped after the move */
 #define MOVE_PAGES	16UL		/* pages 2..15 are read after the move */
+#define CACHED_PAGES	64UL		/* the working set of the cached stage */
+#define CACHED_PASSES	4UL		/* pass 1 writes, all passes read */
+#define UPSTREAM_CACHE	32768UL		/* HPTEG_CACHE_NUM, without hpte_cache_size */
 
 static u64 pattern(u64 i, u64 pass)
 {
@@ -66,6 +75,28 @@ static u64 after_dontneed(u64 i, u64 host_page)
 static u64 unmap_fill(u64 i)
 {
 	return 0xfeed000000000000ULL | i;
+}
+
+/*
+ * cached: pass 0 runs the loop touching nothing, so that every instruction
+ * and data page of later passes (the loops, the ucall and its return) is
+ * mapped before pass 2; the working set is written in pass 1 only, so that
+ * its shadow HPTEs are writable from the start.
+ */
+static void guest_cached(u64 gva, u64 npages)
+{
+	u64 i, pass;
+
+	for (pass = 0; pass <= CACHED_PASSES; pass++) {
+		for (i = 0; i < npages; i++) {
+			if (pass == 1)
+				WRITE_ONCE(*(u64 *)(gva + i * 4096), pattern(i, 0));
+			if (pass)
+				GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(gva + i * 4096)), pattern(i, 0));
+		}
+		GUEST_SYNC(pass);
+	}
+	GUEST_DONE();
 }
 
 static void guest_code(u64 gva, u64 npages, u64 big, u64 host_page)
@@ -181,6 +212,62 @@ static u64 run_answering_mmio(struct kvm_vcpu *vcpu, u64 lo, u64 hi)
 	}
 }
 
+/* Shadow HPTEs a vCPU caches: kvm_pr.hpte_cache_size, or upstream's fixed size */
+static u64 shadow_cache_size(void)
+{
+	if (access("/sys/module/kvm_pr/parameters/hpte_cache_size", R_OK))
+		return UPSTREAM_CACHE;
+	return kvm_get_module_param_integer("kvm_pr", "hpte_cache_size");
+}
+
+/*
+ * cached: sp_storage and sp_instruc count the guest's data and instruction
+ * storage faults that KVM answers by inserting a shadow HPTE (or, for a
+ * fetch, tries to).  The ucall's MMIO store is a storage fault too, but is
+ * emulated: it counts in mmio_exits.  Pass 1 maps the whole working set;
+ * if the shadow HPTEs survive the exits to userspace between passes, later
+ * passes take no shadow fault at all.
+ */
+static void cached_pass(struct kvm_vcpu *vcpu, u64 pass)
+{
+	u64 data = vcpu_get_stat(vcpu, sp_storage), insn = vcpu_get_stat(vcpu, sp_instruc);
+
+	expect_sync(vcpu, pass);
+	data = vcpu_get_stat(vcpu, sp_storage) - data;
+	insn = vcpu_get_stat(vcpu, sp_instruc) - insn;
+	ksft_print_msg("cached: pass %lu: %lu data, %lu instruction shadow faults, %lu pages\n",
+		       pass, data, insn, CACHED_PAGES);
+	TEST_ASSERT(pass != 1 || data >= CACHED_PAGES,
+		    "pass 1 took %lu shadow faults for %lu new pages: sp_storage misses them",
+		    data, CACHED_PAGES);
+	TEST_ASSERT(pass < 2 || !(data + insn),
+		    "shadow translations lost: pass %lu took %lu shadow faults for %lu pages",
+		    pass, data + insn, CACHED_PAGES);
+}
+
+static void test_cached(void)
+{
+	u64 size = shadow_cache_size(), pass;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	ksft_print_msg("cached: hpte_cache_size %lu\n", size);
+	if (size < 8 * CACHED_PAGES) {
+		ksft_test_result_skip("cached: hpte_cache_size below %lu\n", 8 * CACHED_PAGES);
+		return;
+	}
+	vm = vm_create_with_one_vcpu(&vcpu, guest_cached);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT,
+				    CACHED_PAGES, 0);
+	virt_map(vm, DATA_GVA, DATA_GPA, CACHED_PAGES);
+	vcpu_args_set(vcpu, 2, DATA_GVA, CACHED_PAGES);
+	for (pass = 0; pass <= CACHED_PASSES; pass++)
+		cached_pass(vcpu, pass);
+	expect_sync(vcpu, 0);
+	kvm_vm_free(vm);
+	ksft_test_result_pass("cached\n");
+}
+
 static void on_alarm(int sig)
 {
 }
@@ -211,8 +298,10 @@ int main(int argc, char *argv[])
 	int r;
 
 	ksft_print_header();
-	ksft_set_plan(10);
+	ksft_set_plan(11);
 	TEST_ASSERT(!sigaction(SIGALRM, &sa, NULL), "sigaction");
+
+	test_cached();
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, npages, 0);
