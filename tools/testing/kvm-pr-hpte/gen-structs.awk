@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Copies out of the kernel headers given as arguments (asm/kvm_host.h and
 # asm/kvm_book3s.h of the tree under test) the structures and constants the
-# shadow HPTE cache is built from, for harness.h.  With -v trace=1, reads
+# shadow HPTE cache is built from, and the range flush's prototype, for
+# harness.h.  With -v trace=1, reads
 # trace_pr.h instead and writes an empty stub per trace event.
 BEGIN {
 	want["kvmppc_pte"]; want["kvmppc_bat"]; want["kvmppc_sid_map"]
@@ -18,6 +19,8 @@ trace && match($0, /^(TRACE_EVENT|DEFINE_EVENT)\(([a-z_0-9]+, *)?[a-z_0-9]+,/) {
 }
 trace { next }
 /^#define (HPTEG_|SID_MAP_)/ { print; next }
+# The range flush's prototype: its address type is the tree's (ulong, or gpa_t)
+/^extern void kvmppc_mmu_pte_pflush\(/ { sub(/^extern /, ""); print "struct kvm_vcpu;"; print; next }
 copying { print; if ($0 ~ /^};/) copying = 0; next }
 /^struct [a-z_0-9]+ \{/ {
 	name = $2

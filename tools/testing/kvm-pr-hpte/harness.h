@@ -48,8 +48,12 @@
 #define _TRACE_KVM_PR_H
 
 typedef unsigned long ulong;
+typedef unsigned long long gpa_t;
+typedef unsigned long long gfn_t;
 
 #define GFP_KERNEL		0u
+#define GFP_KERNEL_ACCOUNT	0u
+#define SLAB_ACCOUNT		0u
 #define clamp_t(type, val, lo, hi)	((type)hh_clamp(val, lo, hi))
 
 static inline unsigned long hh_clamp(unsigned long v, unsigned long lo, unsigned long hi)
@@ -157,7 +161,7 @@ static inline struct kvmppc_vcpu_book3s *to_book3s(struct kvm_vcpu *vcpu)
 /* The cache's interface (arch/powerpc/include/asm/kvm_book3s.h) */
 void kvmppc_mmu_pte_flush(struct kvm_vcpu *vcpu, ulong ea, ulong ea_mask);
 void kvmppc_mmu_pte_vflush(struct kvm_vcpu *vcpu, u64 vp, u64 vp_mask);
-void kvmppc_mmu_pte_pflush(struct kvm_vcpu *vcpu, ulong pa_start, ulong pa_end);
+/* kvmppc_mmu_pte_pflush(): copied from the tree by gen-structs.awk */
 void kvmppc_mmu_hpte_cache_map(struct kvm_vcpu *vcpu, struct hpte_cache *pte);
 struct hpte_cache *kvmppc_mmu_hpte_cache_next(struct kvm_vcpu *vcpu);
 void kvmppc_mmu_hpte_cache_free(struct hpte_cache *pte);

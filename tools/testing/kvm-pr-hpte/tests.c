@@ -442,6 +442,19 @@ static int t_pflush_cost_range(void)
 	return 0;
 }
 
+/* hpte_cache_size is clamped to 64..131072 (24 MiB of entries per vCPU) */
+static int t_capacity_max(void)
+{
+	expect(hh_capacity() == 131072, "capacity %u, not 131072", hh_capacity());
+	return 0;
+}
+
+static int t_capacity_min(void)
+{
+	expect(hh_capacity() == 64, "capacity %u, not 64", hh_capacity());
+	return 0;
+}
+
 struct test {
 	const char *name;
 	int (*fn)(void);
@@ -469,6 +482,8 @@ static const struct test tests[] = {
 	{ "evicted-gone", t_evicted_gone, 0 },
 	{ "pflush-cost-page", t_pflush_cost_page, 0 },
 	{ "pflush-cost-range", t_pflush_cost_range, 0 },
+	{ "capacity-max", t_capacity_max, 1000000 },
+	{ "capacity-min", t_capacity_min, 1 },
 };
 
 static void tap(bool ok, const char *name, const char *why)

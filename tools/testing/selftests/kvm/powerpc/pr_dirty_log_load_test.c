@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KVM Book3S PR's dirty log, harvested while vCPUs fault pages in.
+ *
+ * KVM PR logs a page dirty when it maps the page writable in the host
+ * HTAB, and KVM_GET_DIRTY_LOG removes the slot's shadow HPTEs so that the
+ * next write faults and is logged again.  If a harvest can run between a
+ * fault's logging of a page and the insertion of its writable HPTE, the
+ * harvest takes the bit and removes nothing, and the HPTE that follows
+ * lets every later write through unlogged: a live migration would never
+ * send those writes.
+ *
+ * Each round, the vCPUs write their share of the slot's host pages in a
+ * loop, every store carrying the phase it read from a control page.  While
+ * they write (and refault everything the previous round's harvests
+ * removed), the host harvests once (B), then publishes a new phase.  It
+ * then stops the vCPUs, which leave KVM_RUN, and harvests again with no
+ * write in flight (C).  A page whose content carries the new phase was
+ * written after B returned, so C must hold it; a page whose content
+ * changed since the previous round must be in B or C.  A page that breaks
+ * either rule is a write the dirty log missed.
+ */
+#include <pthread.h>
+#include <semaphore.h>
+#include <time.h>
+
+#include <linux/bitmap.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "ucall_common.h"
+
+#define DATA_SLOT	1
+#define DATA_GPA	BIT_ULL(30)
+#define DATA_GVA	BIT_ULL(30)
+#define MAX_VCPUS	4
+
+/* The guest's, in the program's own memory slot; the host's view is ctl */
+static struct control {
+	u64 stop;	/* the round whose writes must end */
+	u64 phase;	/* stored in the top half of every value */
+} control;
+
+static void guest_code(u64 id, u64 nr_vcpus, u64 gva, u64 npages, u64 host_page)
+{
+	u64 round, seq = 0, i, phase;
+
+	for (round = 1;; round++) {
+		while (__atomic_load_n(&control.stop, __ATOMIC_ACQUIRE) != round) {
+			for (i = id; i < npages; i += nr_vcpus) {
+				phase = __atomic_load_n(&control.phase, __ATOMIC_ACQUIRE);
+				WRITE_ONCE(*(u64 *)(gva + i * host_page), phase << 32 | ++seq);
+			}
+		}
+		/* Leave KVM_RUN; the host harvests and checks, then runs us again */
+		GUEST_SYNC(round);
+	}
+}
+
+struct vcpu_thread {
+	struct kvm_vcpu *vcpu;
+	pthread_t thread;
+	sem_t go;
+};
+
+static struct vcpu_thread threads[MAX_VCPUS];
+static sem_t stopped;
+static bool done;
+
+static void *vcpu_worker(void *arg)
+{
+	struct vcpu_thread *t = arg;
+	struct ucall uc;
+
+	for (;;) {
+		sem_wait(&t->go);
+		if (READ_ONCE(done))
+			return NULL;
+		vcpu_run(t->vcpu);
+		switch (get_ucall(t->vcpu, &uc)) {
+		case UCALL_SYNC:
+			break;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+			break;
+		default:
+			TEST_FAIL("vCPU %u: unexpected exit %u", t->vcpu->id,
+				  t->vcpu->run->exit_reason);
+		}
+		sem_post(&stopped);
+	}
+}
+
+static void help(char *name)
+{
+	printf("usage: %s [-r rounds] [-v vcpus] [-p pages] [-t seconds]\n"
+	       " -r: rounds, two harvests each (default 5000)\n"
+	       " -v: vCPUs writing (default 2, at most %d)\n"
+	       " -p: host pages in the dirty-logged slot (default 64)\n"
+	       " -t: stop after this many seconds if the rounds are not done (default 120)\n",
+	       name, MAX_VCPUS);
+	exit(KSFT_FAIL);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char *argv[])
+{
+	u64 host_page = getpagesize(), rounds = 5000, npages = 64, round, p, phase;
+	u64 missed_new = 0, missed_changed = 0, harvests = 0, dirty = 0;
+	unsigned long *b, *c;
+	struct kvm_vcpu *vcpus[MAX_VCPUS];
+	unsigned int nr_vcpus = 2, i;
+	double limit = 120, t0;
+	struct control *ctl;
+	u64 *prev, *host;
+	struct kvm_vm *vm;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "hr:v:p:t:")) != -1) {
+		switch (opt) {
+		case 'r':
+			rounds = atoll(optarg);
+			break;
+		case 'v':
+			nr_vcpus = atoi(optarg);
+			break;
+		case 'p':
+			npages = atoll(optarg);
+			break;
+		case 't':
+			limit = atof(optarg);
+			break;
+		default:
+			help(argv[0]);
+		}
+	}
+	TEST_ASSERT(nr_vcpus >= 1 && nr_vcpus <= MAX_VCPUS, "1 to %d vCPUs", MAX_VCPUS);
+	TEST_ASSERT(npages >= nr_vcpus, "at least one page per vCPU");
+
+	ksft_print_header();
+	ksft_set_plan(1);
+
+	vm = vm_create_with_vcpus(nr_vcpus, guest_code, vcpus);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT,
+				    npages * host_page / vm->page_size, KVM_MEM_LOG_DIRTY_PAGES);
+	virt_map(vm, DATA_GVA, DATA_GPA, npages * host_page / vm->page_size);
+	host = addr_gpa2hva(vm, DATA_GPA);
+	ctl = addr_gva2hva(vm, (gva_t)&control);
+	b = bitmap_zalloc(npages);
+	c = bitmap_zalloc(npages);
+	prev = calloc(npages, sizeof(*prev));
+	TEST_ASSERT(prev, "calloc");
+
+	sem_init(&stopped, 0, 0);
+	for (i = 0; i < nr_vcpus; i++) {
+		vcpu_args_set(vcpus[i], 5, i, nr_vcpus, DATA_GVA, npages, host_page);
+		threads[i].vcpu = vcpus[i];
+		sem_init(&threads[i].go, 0, 0);
+		pthread_create(&threads[i].thread, NULL, vcpu_worker, &threads[i]);
+	}
+	srandom(getpid());
+
+	t0 = now();
+	for (round = 1; round <= rounds && now() - t0 < limit; round++) {
+		for (i = 0; i < nr_vcpus; i++)
+			sem_post(&threads[i].go);
+
+		/* A harvest while the vCPUs refault what the last one removed */
+		usleep(random() % 2000);
+		kvm_vm_get_dirty_log(vm, DATA_SLOT, b);
+		phase = __atomic_add_fetch(&ctl->phase, 1, __ATOMIC_RELEASE);
+		usleep(500);
+
+		/* Then one with every vCPU out of KVM_RUN */
+		__atomic_store_n(&ctl->stop, round, __ATOMIC_RELEASE);
+		for (i = 0; i < nr_vcpus; i++)
+			sem_wait(&stopped);
+		kvm_vm_get_dirty_log(vm, DATA_SLOT, c);
+		harvests += 2;
+
+		for (p = 0; p < npages; p++) {
+			u64 v = READ_ONCE(host[p * host_page / sizeof(u64)]);
+			bool in_b = test_bit(p, b), in_c = test_bit(p, c);
+
+			dirty += in_b + in_c;
+			if (v >> 32 == phase && !in_c) {
+				if (!missed_new)
+					ksft_print_msg("round %lu: page %lu written in phase %lu, after the first harvest, is not in the second\n",
+						       round, p, phase);
+				missed_new++;
+			}
+			if (v != prev[p] && !in_b && !in_c) {
+				if (!missed_changed)
+					ksft_print_msg("round %lu: page %lu changed (0x%lx to 0x%lx) and is in neither harvest\n",
+						       round, p, prev[p], v);
+				missed_changed++;
+			}
+			prev[p] = v;
+		}
+	}
+	round--;
+
+	WRITE_ONCE(done, true);
+	for (i = 0; i < nr_vcpus; i++) {
+		sem_post(&threads[i].go);
+		pthread_join(threads[i].thread, NULL);
+	}
+
+	ksft_print_msg("%u vCPUs, %lu host pages of %lu bytes: %lu rounds, %lu harvests in %.1f s, %lu dirty bits; missed: %lu written after a harvest, %lu changed\n",
+		       nr_vcpus, npages, host_page, round, harvests, now() - t0, dirty,
+		       missed_new, missed_changed);
+	TEST_ASSERT(missed_new + missed_changed == 0,
+		    "the dirty log missed writes: %lu pages written after a harvest and not in the next, %lu changed pages in no harvest (%lu harvests)",
+		    missed_new, missed_changed, harvests);
+	TEST_ASSERT(dirty >= round * npages,
+		    "only %lu dirty bits in %lu rounds of %lu pages: the vCPUs did not write",
+		    dirty, round, npages);
+	ksft_test_result_pass("dirty log under load: %lu harvests, no write missed\n", harvests);
+
+	kvm_vm_free(vm);
+	ksft_finished();
+}
