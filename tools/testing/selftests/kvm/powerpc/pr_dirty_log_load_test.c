@@ -20,8 +20,6 @@
  * changed since the previous round must be in B or C.  A page that breaks
  * either rule is a write the dirty log missed.
  */
-#include <pthread.h>
-#include <semaphore.h>
 #include <time.h>
 
 #include <linux/bitmap.h>
@@ -33,7 +31,7 @@
 #define DATA_SLOT	1
 #define DATA_GPA	BIT_ULL(30)
 #define DATA_GVA	BIT_ULL(30)
-#define MAX_VCPUS	4
+#define MAX_VCPUS	VCPU_THREADS_MAX
 
 /* The guest's, in the program's own memory slot; the host's view is ctl */
 static struct control {
@@ -54,40 +52,6 @@ static void guest_code(u64 id, u64 nr_vcpus, u64 gva, u64 npages, u64 host_page)
 		}
 		/* Leave KVM_RUN; the host harvests and checks, then runs us again */
 		GUEST_SYNC(round);
-	}
-}
-
-struct vcpu_thread {
-	struct kvm_vcpu *vcpu;
-	pthread_t thread;
-	sem_t go;
-};
-
-static struct vcpu_thread threads[MAX_VCPUS];
-static sem_t stopped;
-static bool done;
-
-static void *vcpu_worker(void *arg)
-{
-	struct vcpu_thread *t = arg;
-	struct ucall uc;
-
-	for (;;) {
-		sem_wait(&t->go);
-		if (READ_ONCE(done))
-			return NULL;
-		vcpu_run(t->vcpu);
-		switch (get_ucall(t->vcpu, &uc)) {
-		case UCALL_SYNC:
-			break;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-			break;
-		default:
-			TEST_FAIL("vCPU %u: unexpected exit %u", t->vcpu->id,
-				  t->vcpu->run->exit_reason);
-		}
-		sem_post(&stopped);
 	}
 }
 
@@ -158,19 +122,14 @@ int main(int argc, char *argv[])
 	prev = calloc(npages, sizeof(*prev));
 	TEST_ASSERT(prev, "calloc");
 
-	sem_init(&stopped, 0, 0);
-	for (i = 0; i < nr_vcpus; i++) {
+	for (i = 0; i < nr_vcpus; i++)
 		vcpu_args_set(vcpus[i], 5, i, nr_vcpus, DATA_GVA, npages, host_page);
-		threads[i].vcpu = vcpus[i];
-		sem_init(&threads[i].go, 0, 0);
-		pthread_create(&threads[i].thread, NULL, vcpu_worker, &threads[i]);
-	}
+	vcpu_threads_start(vcpus, nr_vcpus);
 	srandom(getpid());
 
 	t0 = now();
 	for (round = 1; round <= rounds && now() - t0 < limit; round++) {
-		for (i = 0; i < nr_vcpus; i++)
-			sem_post(&threads[i].go);
+		vcpu_threads_run();
 
 		/* A harvest while the vCPUs refault what the last one removed */
 		usleep(random() % 2000);
@@ -180,8 +139,7 @@ int main(int argc, char *argv[])
 
 		/* Then one with every vCPU out of KVM_RUN */
 		__atomic_store_n(&ctl->stop, round, __ATOMIC_RELEASE);
-		for (i = 0; i < nr_vcpus; i++)
-			sem_wait(&stopped);
+		vcpu_threads_wait();
 		kvm_vm_get_dirty_log(vm, DATA_SLOT, c);
 		harvests += 2;
 
@@ -207,11 +165,7 @@ int main(int argc, char *argv[])
 	}
 	round--;
 
-	WRITE_ONCE(done, true);
-	for (i = 0; i < nr_vcpus; i++) {
-		sem_post(&threads[i].go);
-		pthread_join(threads[i].thread, NULL);
-	}
+	vcpu_threads_stop();
 
 	ksft_print_msg("%u vCPUs, %lu host pages of %lu bytes: %lu rounds, %lu harvests in %.1f s, %lu dirty bits; missed: %lu written after a harvest, %lu changed\n",
 		       nr_vcpus, npages, host_page, round, harvests, now() - t0, dirty,

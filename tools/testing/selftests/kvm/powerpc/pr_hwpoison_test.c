@@ -26,7 +26,6 @@
  */
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/time.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -137,21 +136,6 @@ static void expect_sync(struct kvm_vcpu *vcpu, u64 stage)
 		    exit_reason_str(vcpu->run->exit_reason));
 }
 
-/* One KVM_RUN ioctl, for up to @ms milliseconds: its result, errno kept */
-static int run_for(struct kvm_vcpu *vcpu, long ms)
-{
-	struct itimerval t = { .it_value = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 } };
-	struct itimerval off = {};
-	int r, e;
-
-	TEST_ASSERT(!setitimer(ITIMER_REAL, &t, NULL), "setitimer");
-	r = __vcpu_run(vcpu);
-	e = errno;
-	setitimer(ITIMER_REAL, &off, NULL);
-	errno = e;
-	return r;
-}
-
 static void test_hwpoison(void)
 {
 	long host_page = getpagesize();
@@ -188,7 +172,7 @@ static void test_hwpoison(void)
 		ksft_print_msg("hwpoison: madvise's SIGBUS: si_code %d, si_addr %p, lsb %d\n",
 			       s.code, s.addr, s.lsb);
 
-	r = run_for(vcpu, RUN_MS);
+	r = vcpu_run_for(vcpu, RUN_MS);
 	e = r ? errno : 0;
 	s = take_seen();
 	ksft_print_msg("hwpoison: KVM_RUN %d (errno %d), exit %s; %d SIGBUS, %d SIGALRM\n",
@@ -233,7 +217,7 @@ static void test_mprotect(void)
 
 	TEST_ASSERT(!mprotect(page, host_page, PROT_READ), "mprotect");
 	take_seen();
-	r = run_for(vcpu, RUN_MS);
+	r = vcpu_run_for(vcpu, RUN_MS);
 	e = r ? errno : 0;
 	s = take_seen();
 	ksft_print_msg("mprotect: KVM_RUN %d (errno %d), exit %s; %d SIGBUS\n",

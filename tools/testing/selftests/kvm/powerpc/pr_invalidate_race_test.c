@@ -75,9 +75,7 @@
  * moved memslot (kvmppc_core_flush_memslot_pr() is empty), delete and move
  * show stale reads.
  */
-#include <pthread.h>
 #include <sched.h>
-#include <semaphore.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -233,42 +231,7 @@ static void guest_code(u64 id, u64 gva, u64 npages, u64 host_shift)
 	}
 }
 
-struct vcpu_thread {
-	struct kvm_vcpu *vcpu;
-	pthread_t thread;
-	sem_t go;
-};
-
-static struct vcpu_thread threads[NR_VCPUS];
-static sem_t stopped;
-static bool done;
-
-static void *vcpu_worker(void *arg)
-{
-	struct vcpu_thread *t = arg;
-	struct kvm_run *run = t->vcpu->run;
-	struct ucall uc;
-
-	for (;;) {
-		sem_wait(&t->go);
-		if (READ_ONCE(done))
-			return NULL;
-		vcpu_run(t->vcpu);
-		switch (get_ucall(t->vcpu, &uc)) {
-		case UCALL_SYNC:
-			break;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-			break;
-		default:
-			TEST_FAIL("vCPU %u: unexpected exit %s (MMIO %s at 0x%llx)", t->vcpu->id,
-				  exit_reason_str(run->exit_reason),
-				  run->mmio.is_write ? "write" : "read", run->mmio.phys_addr);
-		}
-		sem_post(&stopped);
-	}
-}
-
+static struct kvm_vcpu *vcpus[NR_VCPUS];
 static struct kvm_vm *vm;
 static struct control *ctl;
 static u64 host_page, gpp;	/* host page size, guest pages per host page */
@@ -506,11 +469,10 @@ static void run_kind(struct kind *k, u64 phase)
 	}
 	memset(ctl->cpu, 0, sizeof(ctl->cpu));
 	for (i = 0; i < NR_VCPUS; i++)
-		faults[i] = vcpu_get_stat(threads[i].vcpu, sp_storage);
+		faults[i] = vcpu_get_stat(vcpus[i], sp_storage);
 	WRITE_ONCE(ctl->zero_ok, k->zero_ok);
 	store_release(&ctl->phase, phase);
-	for (i = 0; i < NR_VCPUS; i++)
-		sem_post(&threads[i].go);
+	vcpu_threads_run();
 	for (i = 0; i < NR_VCPUS; i++)
 		WAIT_FOR(load_acquire(&ctl->cpu[i].loops), "%s: vCPU %d did not read the slot",
 			 k->name, i);
@@ -524,8 +486,7 @@ static void run_kind(struct kind *k, u64 phase)
 	t = now() - t0;
 
 	store_release(&ctl->stop, phase);
-	for (i = 0; i < NR_VCPUS; i++)
-		sem_wait(&stopped);
+	vcpu_threads_wait();
 	memcpy(st, ctl->cpu, sizeof(st));
 
 	for (i = 0; i < NR_VCPUS; i++) {
@@ -536,7 +497,7 @@ static void run_kind(struct kind *k, u64 phase)
 	ksft_print_msg("%s: %lu invalidations, %lu generations in %.1f s (%.0f us each)\n",
 		       k->name, k->done, gen - first_gen, t, t * 1e6 / k->done);
 	for (i = 0; i < NR_VCPUS; i++)
-		report_vcpu(k, i, &st[i], vcpu_get_stat(threads[i].vcpu, sp_storage) - faults[i]);
+		report_vcpu(k, i, &st[i], vcpu_get_stat(vcpus[i], sp_storage) - faults[i]);
 	/* A guest that cannot read proves nothing: that stops the test */
 	for (i = 0; i < NR_VCPUS; i++)
 		TEST_ASSERT(st[i].reads && st[i].gens >= 2,
@@ -577,7 +538,6 @@ static void help(char *name)
 
 int main(int argc, char *argv[])
 {
-	struct kvm_vcpu *vcpus[NR_VCPUS];
 	u64 invalidations = 0, stale = 0, i;
 	char failed[256] = "";
 	int opt, k;
@@ -618,13 +578,9 @@ int main(int argc, char *argv[])
 	ctl = addr_gva2hva(vm, (gva_t)&control);
 	ctl->gen = gen;
 
-	sem_init(&stopped, 0, 0);
-	for (i = 0; i < NR_VCPUS; i++) {
+	for (i = 0; i < NR_VCPUS; i++)
 		vcpu_args_set(vcpus[i], 4, i, DATA_GVA, npages, __builtin_ctzl(gpp));
-		threads[i].vcpu = vcpus[i];
-		sem_init(&threads[i].go, 0, 0);
-		pthread_create(&threads[i].thread, NULL, vcpu_worker, &threads[i]);
-	}
+	vcpu_threads_start(vcpus, NR_VCPUS);
 
 	for (k = 0; k < NR_KINDS; k++) {
 		run_kind(&kinds[k], k + 1);
@@ -635,11 +591,7 @@ int main(int argc, char *argv[])
 				 "%s%s %lu", *failed ? ", " : "", kinds[k].name, kinds[k].stale);
 	}
 
-	WRITE_ONCE(done, true);
-	for (i = 0; i < NR_VCPUS; i++) {
-		sem_post(&threads[i].go);
-		pthread_join(threads[i].thread, NULL);
-	}
+	vcpu_threads_stop();
 
 	ksft_print_msg("invalidations %lu, guest reads %lu, stale reads %lu\n",
 		       invalidations, total_reads, stale);

@@ -36,7 +36,6 @@
  */
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/time.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -272,21 +271,6 @@ static void on_alarm(int sig)
 {
 }
 
-/* KVM_RUN for up to @ms milliseconds: the ioctl's result, errno kept */
-static int run_for(struct kvm_vcpu *vcpu, long ms)
-{
-	struct itimerval t = { .it_value = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 } };
-	struct itimerval off = {};
-	int r, e;
-
-	TEST_ASSERT(!setitimer(ITIMER_REAL, &t, NULL), "setitimer");
-	r = __vcpu_run(vcpu);
-	e = errno;
-	setitimer(ITIMER_REAL, &off, NULL);
-	errno = e;
-	return r;
-}
-
 int main(int argc, char *argv[])
 {
 	u64 npages = BIG_PAGES, host_page = getpagesize(), i, n;
@@ -346,7 +330,7 @@ int main(int argc, char *argv[])
 
 	p = (char *)host + RO_PAGE * 4096;
 	TEST_ASSERT(!mprotect(p, host_page, PROT_READ), "mprotect");
-	r = run_for(vcpu, 2000);	/* a kernel that spins on the fault gets EINTR */
+	r = vcpu_run_for(vcpu, 2000);	/* a kernel that spins on the fault gets EINTR */
 	TEST_ASSERT(r == -1 && errno == EFAULT,
 		    "KVM_RUN on a store to a read-only page: %d (errno %d), exit %s",
 		    r, errno, exit_reason_str(vcpu->run->exit_reason));

@@ -216,4 +216,25 @@ struct kvm_vcpu;
 /* Make the vCPU an sPAPR partition's (KVM_CAP_PPC_PAPR); see processor.c */
 void vcpu_enable_papr(struct kvm_vcpu *vcpu);
 
+/*
+ * Host side: one KVM_RUN of @vcpu, ended after @ms milliseconds by SIGALRM
+ * if it has not returned (the caller installs a SIGALRM handler); returns
+ * the ioctl's result with its errno.
+ */
+int vcpu_run_for(struct kvm_vcpu *vcpu, long ms);
+
+/*
+ * Host side: vCPUs that run in threads of their own, from one GUEST_SYNC
+ * to the next.  vcpu_threads_start() starts a thread per vCPU, which waits;
+ * vcpu_threads_run() lets every vCPU run until its next GUEST_SYNC, and
+ * vcpu_threads_wait() waits until all of them got there; a guest assertion
+ * or any other exit fails the test.  vcpu_threads_stop() ends the threads
+ * (every vCPU must be at a GUEST_SYNC).
+ */
+#define VCPU_THREADS_MAX	8
+void vcpu_threads_start(struct kvm_vcpu **vcpus, unsigned int nr);
+void vcpu_threads_run(void);
+void vcpu_threads_wait(void);
+void vcpu_threads_stop(void);
+
 #endif

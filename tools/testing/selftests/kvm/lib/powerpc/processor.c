@@ -23,7 +23,10 @@
  * on such a store.
  */
 #include <endian.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -305,4 +308,97 @@ void assert_on_unhandled_exception(struct kvm_vcpu *vcpu)
 		TEST_FAIL("unexpected guest interrupt 0x%llx",
 			  (unsigned long long)be64toh(*(u64 *)run->mmio.data));
 	}
+}
+
+int vcpu_run_for(struct kvm_vcpu *vcpu, long ms)
+{
+	struct itimerval t = { .it_value = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 } };
+	struct itimerval off = {};
+	int r, e;
+
+	TEST_ASSERT(!setitimer(ITIMER_REAL, &t, NULL), "setitimer");
+	r = __vcpu_run(vcpu);
+	e = errno;
+	setitimer(ITIMER_REAL, &off, NULL);
+	errno = e;
+	return r;
+}
+
+static struct vcpu_thread {
+	struct kvm_vcpu *vcpu;
+	pthread_t thread;
+	sem_t go;
+} vcpu_threads[VCPU_THREADS_MAX];
+static unsigned int nr_vcpu_threads;
+static sem_t vcpu_threads_stopped;
+static bool vcpu_threads_done;
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu_thread *t = arg;
+	struct kvm_run *run = t->vcpu->run;
+	struct ucall uc;
+
+	for (;;) {
+		sem_wait(&t->go);
+		if (READ_ONCE(vcpu_threads_done))
+			return NULL;
+		vcpu_run(t->vcpu);
+		switch (get_ucall(t->vcpu, &uc)) {
+		case UCALL_SYNC:
+			break;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+			break;
+		default:
+			TEST_FAIL("vCPU %u: unexpected exit %s (MMIO %s at 0x%llx)", t->vcpu->id,
+				  exit_reason_str(run->exit_reason),
+				  run->mmio.is_write ? "write" : "read", run->mmio.phys_addr);
+		}
+		sem_post(&vcpu_threads_stopped);
+	}
+}
+
+void vcpu_threads_start(struct kvm_vcpu **vcpus, unsigned int nr)
+{
+	unsigned int i;
+
+	TEST_ASSERT(nr && nr <= VCPU_THREADS_MAX, "1 to %d vCPU threads, not %u",
+		    VCPU_THREADS_MAX, nr);
+	nr_vcpu_threads = nr;
+	vcpu_threads_done = false;
+	sem_init(&vcpu_threads_stopped, 0, 0);
+	for (i = 0; i < nr; i++) {
+		vcpu_threads[i].vcpu = vcpus[i];
+		sem_init(&vcpu_threads[i].go, 0, 0);
+		TEST_ASSERT(!pthread_create(&vcpu_threads[i].thread, NULL, vcpu_thread,
+					    &vcpu_threads[i]), "pthread_create");
+	}
+}
+
+void vcpu_threads_run(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_vcpu_threads; i++)
+		sem_post(&vcpu_threads[i].go);
+}
+
+void vcpu_threads_wait(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_vcpu_threads; i++)
+		sem_wait(&vcpu_threads_stopped);
+}
+
+void vcpu_threads_stop(void)
+{
+	unsigned int i;
+
+	WRITE_ONCE(vcpu_threads_done, true);
+	vcpu_threads_run();
+	for (i = 0; i < nr_vcpu_threads; i++)
+		pthread_join(vcpu_threads[i].thread, NULL);
+	nr_vcpu_threads = 0;
 }
