@@ -48,8 +48,9 @@
 #define _TRACE_KVM_PR_H
 
 typedef unsigned long ulong;
-typedef unsigned long long gpa_t;
-typedef unsigned long long gfn_t;
+/* The kernel's typedefs */
+#define gpa_t			unsigned long long
+#define gfn_t			unsigned long long
 
 #define GFP_KERNEL		0u
 #define GFP_KERNEL_ACCOUNT	0u

@@ -228,10 +228,22 @@ int vcpu_run_for(struct kvm_vcpu *vcpu, long ms);
  * to the next.  vcpu_threads_start() starts a thread per vCPU, which waits;
  * vcpu_threads_run() lets every vCPU run until its next GUEST_SYNC, and
  * vcpu_threads_wait() waits until all of them got there; a guest assertion
- * or any other exit fails the test.  vcpu_threads_stop() ends the threads
- * (every vCPU must be at a GUEST_SYNC).
+ * or any other exit fails the test, unless vcpu_threads_exit_handler takes
+ * it.  vcpu_threads_stop() ends the threads (every vCPU must be at a
+ * GUEST_SYNC).
+ *
+ * vcpu_threads_exit_handler, NULL unless the test sets it (before
+ * vcpu_threads_run()), is called in the vCPU's thread, concurrently for
+ * different vCPUs: with @err 0 for an exit that is not a ucall (the test
+ * looks at vcpu->run, and may complete an MMIO read in run->mmio.data), or
+ * with KVM_RUN's errno (also in errno) when KVM_RUN failed with anything
+ * but EINTR, which the library retries.  It returns true when it handled
+ * the exit or the error: the vCPU runs again; false fails the test with the
+ * exit reason, or with the errno's name.  It may fail the test itself with
+ * a message of its own.
  */
 #define VCPU_THREADS_MAX	8
+extern bool (*vcpu_threads_exit_handler)(struct kvm_vcpu *vcpu, int err);
 void vcpu_threads_start(struct kvm_vcpu **vcpus, unsigned int nr);
 void vcpu_threads_run(void);
 void vcpu_threads_wait(void);

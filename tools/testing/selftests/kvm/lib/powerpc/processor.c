@@ -333,28 +333,62 @@ static unsigned int nr_vcpu_threads;
 static sem_t vcpu_threads_stopped;
 static bool vcpu_threads_done;
 
+bool (*vcpu_threads_exit_handler)(struct kvm_vcpu *vcpu, int err);
+
+static const char *errno_name(int err)
+{
+	return strerrorname_np(err) ?: "an unknown errno";
+}
+
+/*
+ * Run @vcpu to its next GUEST_SYNC (_vcpu_run() retries EINTR), again
+ * after each exit or error that the test's exit handler takes; anything
+ * else fails the test.
+ */
+static void vcpu_thread_run(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct ucall uc;
+	int r, err;
+
+	for (;;) {
+		r = _vcpu_run(vcpu);
+		if (r) {
+			err = errno;
+			if (vcpu_threads_exit_handler && vcpu_threads_exit_handler(vcpu, err))
+				continue;
+			errno = err;
+			TEST_FAIL("vCPU %u: KVM_RUN failed with %s, rc: %d errno: %d (%s)",
+				  vcpu->id, errno_name(err), r, err, strerror(err));
+		}
+		switch (get_ucall(vcpu, &uc)) {
+		case UCALL_SYNC:
+			return;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+			break;
+		case UCALL_NONE:
+			if (vcpu_threads_exit_handler && vcpu_threads_exit_handler(vcpu, 0))
+				continue;
+			fallthrough;
+		default:
+			TEST_FAIL("vCPU %u: unexpected exit %s (MMIO %s of %u bytes at 0x%llx)",
+				  vcpu->id, exit_reason_str(run->exit_reason),
+				  run->mmio.is_write ? "write" : "read", run->mmio.len,
+				  run->mmio.phys_addr);
+		}
+	}
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu_thread *t = arg;
-	struct kvm_run *run = t->vcpu->run;
-	struct ucall uc;
 
 	for (;;) {
 		sem_wait(&t->go);
 		if (READ_ONCE(vcpu_threads_done))
 			return NULL;
-		vcpu_run(t->vcpu);
-		switch (get_ucall(t->vcpu, &uc)) {
-		case UCALL_SYNC:
-			break;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-			break;
-		default:
-			TEST_FAIL("vCPU %u: unexpected exit %s (MMIO %s at 0x%llx)", t->vcpu->id,
-				  exit_reason_str(run->exit_reason),
-				  run->mmio.is_write ? "write" : "read", run->mmio.phys_addr);
-		}
+		vcpu_thread_run(t->vcpu);
 		sem_post(&vcpu_threads_stopped);
 	}
 }
