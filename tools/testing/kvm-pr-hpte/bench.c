@@ -35,6 +35,8 @@ static const struct op ops[] = {
 	{ "map", "cache_next + cache_map of a new entry", 256 },
 	{ "full", "the map that finds the cache full", 1 },
 	{ "flush-all", "flush of every entry", 1 },
+	{ "age-page", "clear_young of one 4K page (patched only)", 256 },
+	{ "age-all", "clear_young of every entry (patched only)", 1 },
 };
 
 static struct hh_entry *ent;
@@ -103,6 +105,11 @@ static void HH_NOINLINE bench_measure(const struct op *op, unsigned long n,
 		hh_map(&ent[n]);
 	} else if (!strcmp(op->name, "flush-all")) {
 		hh_flush_all();
+	} else if (!strcmp(op->name, "age-page")) {
+		for (i = 0; i < op->k; i++)
+			hh_age(ent[victims[i]].raddr, ent[victims[i]].raddr + 4096, true);
+	} else if (!strcmp(op->name, "age-all")) {
+		hh_age(0, ~0UL, true);
 	}
 }
 
@@ -133,6 +140,10 @@ int main(int argc, char **argv)
 	}
 	if (hh_setup(0))
 		return 1;
+	if (!strncmp(op->name, "age-", 4) && hh_age(0, 0, false) < 0) {
+		fprintf(stderr, "%s: the tree under test has no aging\n", op->name);
+		return 3;
+	}
 	if (!strcmp(op->name, "full") && hh_capacity() != n) {
 		fprintf(stderr, "full: ENTRIES must be the capacity, %u\n", hh_capacity());
 		return 2;

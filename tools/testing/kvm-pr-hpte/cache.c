@@ -27,6 +27,7 @@ static size_t hh_log_len, hh_log_cap;
 static unsigned char *hh_ref;
 static size_t hh_ref_cap;
 unsigned long hh_ref_queries;
+unsigned long hh_age_queries;
 unsigned long hh_buckets_walked;
 
 struct hlist_head *hh_rcu_reader(struct hlist_head *head)
@@ -157,6 +158,25 @@ bool hh_test_clear_ref(struct kvm_vcpu *vcpu, struct hpte_cache *pte)
 	return r;
 }
 
+#ifdef KVMPPC_PTE_YOUNG
+/* The host side of aging: R comes from the table the hand reads */
+int kvmppc_mmu_age_pte(struct kvm_vcpu *vcpu, struct hpte_cache *pte, bool clear)
+{
+	unsigned long id = pte->slot;
+	int r;
+
+	if (vcpu != hh_vcpu || hlist_unhashed(&pte->list_pte))
+		hh_rcu_errors++;
+	hh_age_queries++;
+	if (id >= hh_ref_cap)
+		return 0;
+	r = hh_ref[id] ? KVMPPC_PTE_YOUNG : 0;
+	if (clear)
+		hh_ref[id] = 0;
+	return r;
+}
+#endif
+
 void hh_set_ref(unsigned long id)
 {
 	if (id >= hh_ref_cap) {
@@ -243,6 +263,7 @@ int hh_setup(unsigned int capacity)
 	hh_rcu_errors = 0;
 	hh_log_len = 0;
 	hh_ref_queries = 0;
+	hh_age_queries = 0;
 	if (hh_ref)
 		memset(hh_ref, 0, hh_ref_cap);
 #ifdef HPTEG_EVICT_BATCH
@@ -303,6 +324,20 @@ void hh_pflush(ulong start, ulong end)
 	kvmppc_mmu_pte_pflush(hh_vcpu, start, end);
 	if (!hh_defer_quiesce)
 		hh_quiesce();
+}
+
+/* 1 young, 0 not, -1 when the tree under test has no aging */
+int hh_age(ulong start, ulong end, bool clear)
+{
+#ifdef KVMPPC_PTE_YOUNG
+	bool young = kvmppc_mmu_pte_age(hh_vcpu, start, end, clear);
+
+	if (!hh_defer_quiesce)
+		hh_quiesce();
+	return young;
+#else
+	return -1;
+#endif
 }
 
 void hh_flush_all(void)

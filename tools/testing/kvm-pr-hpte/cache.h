@@ -35,6 +35,7 @@ unsigned long hh_map(const struct hh_entry *e);
 void hh_flush_ea(unsigned long ea, unsigned long mask);
 void hh_flush_vp(u64 vp, u64 mask);
 void hh_pflush(unsigned long start, unsigned long end);
+int hh_age(unsigned long start, unsigned long end, bool clear);
 void hh_flush_all(void);
 long hh_count(void);
 
@@ -45,6 +46,7 @@ extern bool hh_defer_quiesce;
 unsigned long hh_take_warnings(void);
 void hh_set_ref(unsigned long id);
 extern unsigned long hh_ref_queries;
+extern unsigned long hh_age_queries;
 extern unsigned long hh_buckets_walked;	/* list walks started */
 
 unsigned int hh_capacity(void);

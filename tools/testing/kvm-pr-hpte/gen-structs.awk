@@ -18,7 +18,7 @@ trace && match($0, /^(TRACE_EVENT|DEFINE_EVENT)\(([a-z_0-9]+, *)?[a-z_0-9]+,/) {
 	next
 }
 trace { next }
-/^#define (HPTEG_|SID_MAP_)/ { print; next }
+/^#define (HPTEG_|SID_MAP_|KVMPPC_PTE_)/ { print; next }
 # The range flush's prototype: its address type is the tree's (ulong, or gpa_t)
 /^(extern )?void kvmppc_mmu_pte_pflush\(/ { sub(/^extern /, ""); print "struct kvm_vcpu;"; print; next }
 copying { print; if ($0 ~ /^};/) copying = 0; next }

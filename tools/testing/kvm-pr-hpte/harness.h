@@ -176,5 +176,8 @@ void kvmppc_mmu_invalidate_pte(struct kvm_vcpu *vcpu, struct hpte_cache *pte);
 void hh_kfree_rcu(struct hpte_cache *pte, const char *field);
 bool hh_test_clear_ref(struct kvm_vcpu *vcpu, struct hpte_cache *pte);
 #define kvmppc_mmu_hpte_test_clear_ref hh_test_clear_ref
+/* Only in a tree with aging (KVMPPC_PTE_YOUNG, from asm/kvm_book3s.h) */
+int kvmppc_mmu_age_pte(struct kvm_vcpu *vcpu, struct hpte_cache *pte, bool clear);
+bool kvmppc_mmu_pte_age(struct kvm_vcpu *vcpu, gpa_t pa_start, gpa_t pa_end, bool clear);
 
 #endif

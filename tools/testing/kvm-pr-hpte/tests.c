@@ -442,6 +442,51 @@ static int t_pflush_cost_range(void)
 	return 0;
 }
 
+/*
+ * Aging (the MMU notifier's clear_young and test_young) asks the host about
+ * the range's entries only, clears R in clear mode only, and keeps them.
+ */
+static int t_age_page(void)
+{
+	unsigned long ps = 1UL << hh_page_shift(), p = 0x40000000;
+	unsigned long a, b;
+	int r;
+
+	a = map(0x1000, 1, p);
+	b = map(0x2000, 2, p + 0x800);
+	map(0x3000, 3, p + ps);
+	r = hh_age(p, p + ps, true);
+	if (!expect(r >= 0, "the tree has no aging (kvmppc_mmu_pte_age)"))
+		return 0;
+	expect(!r, "young before any reference");
+	expect(hh_age_queries == 2, "%lu host queries for 2 entries", hh_age_queries);
+	hh_set_ref(b);
+	expect(hh_age(p, p + ps, false) == 1, "test_young misses a reference");
+	expect(hh_age(p, p + ps, false) == 1, "test_young cleared the reference");
+	expect(hh_age(p, p + ps, true) == 1, "clear_young misses a reference");
+	expect(hh_age(p, p + ps, true) == 0, "clear_young left the reference");
+	hh_set_ref(a);
+	expect(hh_age(p + ps, p + 2 * ps, true) == 0, "the next page is young");
+	expect(hh_age(0, 1UL << 40, true) == 1, "a large range misses a reference");
+	expect_taken("");
+	expect(hh_count() == 3, "count %ld: aging removed entries", hh_count());
+	return 0;
+}
+
+/* One page with a full cache asks about its entry alone */
+static int t_age_cost_page(void)
+{
+	fill(hh_capacity() - 1);
+	hh_age_queries = 0;
+	hh_buckets_walked = 0;
+	if (!expect(hh_age(5UL << hh_page_shift(), 6UL << hh_page_shift(), true) >= 0,
+		    "the tree has no aging (kvmppc_mmu_pte_age)"))
+		return 0;
+	expect(hh_age_queries == 1, "one page asked %lu entries", hh_age_queries);
+	expect(hh_buckets_walked <= 2, "one page walked %lu buckets", hh_buckets_walked);
+	return 0;
+}
+
 /* hpte_cache_size is clamped to 64..131072 (24 MiB of entries per vCPU) */
 static int t_capacity_max(void)
 {
@@ -482,6 +527,8 @@ static const struct test tests[] = {
 	{ "evicted-gone", t_evicted_gone, 0 },
 	{ "pflush-cost-page", t_pflush_cost_page, 0 },
 	{ "pflush-cost-range", t_pflush_cost_range, 0 },
+	{ "age-page", t_age_page, 0 },
+	{ "age-cost-page", t_age_cost_page, 0 },
 	{ "capacity-max", t_capacity_max, 1000000 },
 	{ "capacity-min", t_capacity_min, 1 },
 };
