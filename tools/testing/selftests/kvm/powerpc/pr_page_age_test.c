@@ -197,9 +197,9 @@ static void phase(const char *name, int reader, void (*after)(void))
 			young_untouched += young;
 		}
 	}
-	ksft_print_msg("%s: %lu of %lu marked host pages idle; the guest read %lu of them: ",
-		       name, marked, nhost, want);
-	printf("%lu young; others: %lu young\n", young_touched, young_untouched);
+	ksft_print_msg("%s: %lu of %lu host pages marked idle, the guest read %lu: %lu young;",
+		       name, marked, nhost, want, young_touched);
+	printf(" others: %lu young\n", young_untouched);
 	TEST_ASSERT(young_touched == want, "%s: %lu of %lu host pages the guest read still idle",
 		    name, want - young_touched, want);
 	TEST_ASSERT(young_untouched == 0, "%s: %lu host pages the guest did not touch are young",
