@@ -232,6 +232,16 @@ unsigned int hh_evict_chances(void)
 #endif
 }
 
+/* A batch that has used its chances ends after this many evictions */
+unsigned int hh_evict_min(void)
+{
+#ifdef HPTEG_EVICT_MIN
+	return HPTEG_EVICT_MIN;
+#else
+	return hh_evict_batch();
+#endif
+}
+
 unsigned int hh_clock_hand(void)
 {
 #ifdef HPTEG_EVICT_BATCH

@@ -53,6 +53,7 @@ unsigned int hh_capacity(void);
 const char *hh_policy(void);		/* "clock" or "flush-all" */
 unsigned int hh_evict_batch(void);
 unsigned int hh_evict_chances(void);
+unsigned int hh_evict_min(void);
 unsigned int hh_gfn_buckets(void);	/* 0 before the gfn index */
 unsigned int hh_clock_hand(void);	/* gfn bucket the eviction hand is on */
 size_t hh_entry_size(void);

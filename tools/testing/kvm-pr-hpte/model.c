@@ -11,6 +11,7 @@ void model_init(struct model *m)
 	m->clock = !strcmp(hh_policy(), "clock");
 	m->batch = hh_evict_batch();
 	m->chances = hh_evict_chances();
+	m->min = hh_evict_min();
 	m->buckets = hh_gfn_buckets();
 	m->page_shift = hh_page_shift();
 }
@@ -54,18 +55,15 @@ static bool match_all(const struct hh_entry *e, const void *arg)
 	return true;
 }
 
+/* The host is asked first; where it says no, a new entry is spared once */
 static bool spare(struct model *m, struct model_entry *me)
 {
-	if (!me->aged) {
-		me->aged = true;
-		return true;
-	}
+	bool ref = me->ref, aged = me->aged;
+
 	m->ref_queries++;
-	if (me->ref) {
-		me->ref = false;
-		return true;
-	}
-	return false;
+	me->ref = false;
+	me->aged = true;
+	return ref || !aged;
 }
 
 static unsigned int bucket(const struct model *m, const struct model_entry *me)
@@ -102,9 +100,13 @@ static void evict(struct model *m)
 
 			if (bucket(m, me) != m->hand)
 				continue;
-			if (spared < m->chances && spare(m, me)) {
-				spared++;
-				continue;
+			if (spared < m->chances) {
+				if (spare(m, me)) {
+					spared++;
+					continue;
+				}
+			} else if (evicted >= m->min) {
+				return;
 			}
 			out(m, me->e.id);
 			memmove(me, me + 1, (m->n - i - 1) * sizeof(*me));

@@ -21,7 +21,7 @@ struct model_entry {
 struct model {
 	struct model_entry *v;
 	size_t n, cap;
-	unsigned int capacity, batch, chances, buckets, page_shift, hand;
+	unsigned int capacity, batch, chances, min, buckets, page_shift, hand;
 	bool clock;
 	unsigned long *out;	/* ids removed by the last operation */
 	size_t nout, outcap;

@@ -6,8 +6,10 @@
  * if a store leaves C clear.  Under KVM PR the guest's accesses go through
  * shadow HPTEs, so R and C are set only when KVM emulates the fault.
  *
- * Two vCPUs share one HTAB.  The host clears R and C in the HPTEs of the
- * data pages, then, phase by phase, vCPUs read and write some of them, and
+ * Two vCPUs share one HTAB.  The host writes every data page, so that KVM
+ * can map each writable at the guest's first access (an anonymous page the
+ * host never wrote is the zero page, which KVM maps read-only), and clears
+ * R and C in the HPTEs of the data pages; then, phase by phase, vCPUs read and write some of them, and
  * the host reads every data HPTE: a page read has R, a page written has C,
  * and a page not touched since R and C were cleared has neither.
  *
@@ -143,6 +145,7 @@ int main(int argc, char *argv[])
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT,
 				    DATA_PAGES, 0);
 	virt_map(vm, DATA_GVA, DATA_GPA, DATA_PAGES);
+	memset(addr_gpa2hva(vm, DATA_GPA), 0x5a, DATA_PAGES * 4096);
 	clear_rc();
 
 	run(0, OP_READ, 0, 32, 1);
