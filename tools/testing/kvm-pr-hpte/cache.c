@@ -15,6 +15,7 @@ int hh_rcu_depth;
 static struct kvmppc_vcpu_book3s *hh_vcpu3s;
 static struct kvm_vcpu hh_vcpu_s;
 struct kvm_vcpu *const hh_vcpu = &hh_vcpu_s;
+struct hh_vcpu_stat *const hh_stat = &hh_vcpu_s.stat;
 
 static void **hh_rcu_pending;
 static size_t hh_rcu_npending, hh_rcu_cap;
@@ -274,6 +275,7 @@ int hh_setup(unsigned int capacity)
 	hh_log_len = 0;
 	hh_ref_queries = 0;
 	hh_age_queries = 0;
+	memset(hh_stat, 0, sizeof(*hh_stat));
 	if (hh_ref)
 		memset(hh_ref, 0, hh_ref_cap);
 #ifdef HPTEG_EVICT_BATCH

@@ -27,7 +27,14 @@ struct hh_entry {
 	u8 page_size;
 };
 
+/* The vCPU's counters the cache adds to (struct kvm_vcpu_stat) */
+struct hh_vcpu_stat {
+	u64 pr_hpte_map, pr_hpte_evict, pr_hpte_spare, pr_flush_all;
+	u64 pr_range_lookup, pr_range_walk, pr_age_young;
+};
+
 int hh_setup(unsigned int capacity);	/* 0: the tree's default */
+extern struct hh_vcpu_stat *const hh_stat;	/* zeroed by hh_setup() */
 const char *hh_teardown(void);
 const char *hh_check(void);
 

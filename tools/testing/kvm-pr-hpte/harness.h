@@ -29,6 +29,8 @@
 
 /* From tools/include of the tree under test */
 #include <linux/types.h>
+
+#include "cache.h"	/* struct hh_vcpu_stat */
 #include <linux/compiler.h>
 #include <linux/kernel.h>
 #include <linux/bits.h>
@@ -150,6 +152,7 @@ struct kvm_vcpu {
 	struct {
 		struct kvmppc_vcpu_book3s *book3s;
 	} arch;
+	struct hh_vcpu_stat stat;
 };
 
 static inline struct kvmppc_vcpu_book3s *to_book3s(struct kvm_vcpu *vcpu)

@@ -391,6 +391,11 @@ static int t_eviction_bounded_full(void)
 	map(0x7000000, 0x1, 0x1000);
 	expect_taken_n(16);
 	expect(hh_ref_queries == 256, "%lu reference queries, want 256", hh_ref_queries);
+	expect(hh_stat->pr_hpte_evict == 16 && hh_stat->pr_hpte_spare == 256,
+	       "stats: %llu evicted, %llu spared", hh_stat->pr_hpte_evict,
+	       hh_stat->pr_hpte_spare);
+	expect(hh_stat->pr_hpte_map == cap + 1, "stats: %llu mapped, want %lu",
+	       hh_stat->pr_hpte_map, cap + 1);
 	/* 4 entries a bucket: 256 spared in buckets 0-63, 16 evicted in 64-67 */
 	expect(hh_clock_hand() == 68, "the hand moved to bucket %u, not 68", hh_clock_hand());
 	return 0;
@@ -437,6 +442,9 @@ static int t_pflush_cost_page(void)
 	hh_pflush(5UL << hh_page_shift(), 6UL << hh_page_shift());
 	expect_taken_n(1);
 	expect(hh_buckets_walked <= 2, "one page walked %lu buckets", hh_buckets_walked);
+	expect(hh_stat->pr_range_lookup == 1 && !hh_stat->pr_range_walk,
+	       "stats: %llu lookups, %llu walks", hh_stat->pr_range_lookup,
+	       hh_stat->pr_range_walk);
 	return 0;
 }
 

@@ -11,7 +11,8 @@
  * Run it with a cache smaller than the cold set (the nested run loads
  * kvm-pr with hpte_cache_size=1024).  After -w rounds of warm-up it counts
  * the shadow faults (the vCPU's sp_storage stat) of -r rounds of hot reads
- * and fails if more than -m per mille of the hot reads faulted.
+ * and fails if more than -m per mille of the hot reads faulted.  The
+ * cache's own stats (pr_hpte_map, pr_hpte_evict) must agree with that.
  *
  * Where the host cannot clear R in place (an LPAR whose hypervisor lacks
  * H_CLEAR_REF, as QEMU's spapr), the hand cannot see R and the test shows
@@ -74,7 +75,7 @@ static void help(const char *name)
 int main(int argc, char *argv[])
 {
 	u64 hot = 256, chunk = 256, cold = 8192, warm = 8, rounds = 16, most = 50;
-	u64 cache, round, hot_faults = 0, cold_faults = 0, next = 0;
+	u64 cache, round, hot_faults = 0, cold_faults = 0, next = 0, map, evict, spare;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "h:c:n:w:r:m:")) != -1) {
@@ -112,7 +113,15 @@ int main(int argc, char *argv[])
 		cold_faults += c;
 	}
 	run(OP_DONE, 0, 0);
+	map = vcpu_get_stat(vcpu, pr_hpte_map);
+	evict = vcpu_get_stat(vcpu, pr_hpte_evict);
+	spare = vcpu_get_stat(vcpu, pr_hpte_spare);
 	kvm_vm_free(vm);
+	ksft_print_msg("stats: pr_hpte_map %lu, pr_hpte_evict %lu, pr_hpte_spare %lu\n",
+		       map, evict, spare);
+	TEST_ASSERT(map >= hot_faults + cold_faults && map - evict <= cache,
+		    "the stats do not add up: %lu mapped, %lu evicted, %lu faults, cache %lu",
+		    map, evict, hot_faults + cold_faults, cache);
 
 	ksft_print_msg("cache %lu, hot %lu, cold chunk %lu of %lu, %lu rounds: %lu shadow faults in %lu hot reads (%lu per mille), %lu in %lu cold reads\n",
 		       cache, hot, chunk, cold, rounds, hot_faults, rounds * hot,

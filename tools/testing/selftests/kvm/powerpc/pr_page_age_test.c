@@ -267,6 +267,17 @@ int main(int argc, char *argv[])
 	if (flood_pages)
 		phase("evicted", 0, flood);
 
+	/* The vCPU stats: aging found references, and removals folded them */
+	for (i = 0; i < NR_VCPUS; i++) {
+		u64 young = vcpu_get_stat(vcpus[i], pr_age_young);
+		u64 ref = vcpu_get_stat(vcpus[i], pr_fold_ref);
+
+		ksft_print_msg("vCPU %d: pr_age_young %lu, pr_fold_ref %lu, pr_range_lookup %lu, pr_range_walk %lu\n",
+			       i, young, ref, vcpu_get_stat(vcpus[i], pr_range_lookup),
+			       vcpu_get_stat(vcpus[i], pr_range_walk));
+		TEST_ASSERT(young + ref, "vCPU %d: the stats show no reference seen", i);
+	}
+
 	for (i = 0; i < NR_VCPUS; i++)
 		run(vcpus[i], OP_DONE);
 	kvm_vm_free(vm);
