@@ -20,6 +20,11 @@
  *   evicted       (-f N) vCPU 0 reads, then touches N pages of another
  *                 slot, which evicts the entries of the reads from its
  *                 shadow HPTE cache (run it with a small hpte_cache_size).
+ *
+ * Each phase prints the shadow faults the guest's read took (the vCPU's
+ * sp_storage stat): what marking the pages idle cost the guest.  Where the
+ * host clears R in place that is none; where it removes the HPTE instead
+ * (an LPAR without H_CLEAR_REF), one per guest page read.
  */
 #include <fcntl.h>
 #include <sched.h>
@@ -159,7 +164,7 @@ static void drain_lru(void)
 /* @reader reads (or no vCPU, if negative), then @after runs, then the host looks */
 static void phase(const char *name, int reader, void (*after)(void))
 {
-	u64 i, marked = 0, want = 0, young_touched = 0, young_untouched = 0;
+	u64 i, marked = 0, want = 0, young_touched = 0, young_untouched = 0, faults = 0;
 	bool idle[DATA_PAGES];
 	int try;
 
@@ -180,8 +185,11 @@ static void phase(const char *name, int reader, void (*after)(void))
 	TEST_ASSERT(marked * 4 >= nhost * 3, "%s: only %lu of %lu host pages could be marked idle",
 		    name, marked, nhost);
 
-	if (reader >= 0)
+	if (reader >= 0) {
+		faults = vcpu_get_stat(vcpus[reader], sp_storage);
 		TEST_ASSERT_EQ(run(vcpus[reader], OP_READ), read_sum);
+		faults = vcpu_get_stat(vcpus[reader], sp_storage) - faults;
+	}
 	if (after)
 		after();
 
@@ -199,7 +207,7 @@ static void phase(const char *name, int reader, void (*after)(void))
 	}
 	ksft_print_msg("%s: %lu of %lu host pages marked idle, the guest read %lu: %lu young;",
 		       name, marked, nhost, want, young_touched);
-	printf(" others: %lu young\n", young_untouched);
+	printf(" others: %lu young; the read took %lu shadow faults\n", young_untouched, faults);
 	TEST_ASSERT(young_touched == want, "%s: %lu of %lu host pages the guest read still idle",
 		    name, want - young_touched, want);
 	TEST_ASSERT(young_untouched == 0, "%s: %lu host pages the guest did not touch are young",
