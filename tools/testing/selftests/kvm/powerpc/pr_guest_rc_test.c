@@ -9,9 +9,10 @@
  * Two vCPUs share one HTAB.  The host writes every data page, so that KVM
  * can map each writable at the guest's first access (an anonymous page the
  * host never wrote is the zero page, which KVM maps read-only), and clears
- * R and C in the HPTEs of the data pages; then, phase by phase, vCPUs read and write some of them, and
- * the host reads every data HPTE: a page read has R, a page written has C,
- * and a page not touched since R and C were cleared has neither.
+ * R and C in the HPTEs of the data pages; then, phase by phase, vCPUs
+ * read and write some of them, and the host reads every data HPTE: a page
+ * read has R, a page written has C, and a page not touched since R and C
+ * were cleared has neither.
  *
  *   read         vCPU 0 reads pages 0-31: R set, C clear
  *   write        vCPU 0 writes the even pages of 0-31, which it has read:

@@ -80,13 +80,26 @@ int main(int argc, char *argv[])
 
 	while ((opt = getopt(argc, argv, "h:c:n:w:r:m:")) != -1) {
 		switch (opt) {
-		case 'h': hot = atoll(optarg); break;
-		case 'c': chunk = atoll(optarg); break;
-		case 'n': cold = atoll(optarg); break;
-		case 'w': warm = atoll(optarg); break;
-		case 'r': rounds = atoll(optarg); break;
-		case 'm': most = atoll(optarg); break;
-		default: help(argv[0]);
+		case 'h':
+			hot = atoll(optarg);
+			break;
+		case 'c':
+			chunk = atoll(optarg);
+			break;
+		case 'n':
+			cold = atoll(optarg);
+			break;
+		case 'w':
+			warm = atoll(optarg);
+			break;
+		case 'r':
+			rounds = atoll(optarg);
+			break;
+		case 'm':
+			most = atoll(optarg);
+			break;
+		default:
+			help(argv[0]);
 		}
 	}
 	TEST_REQUIRE(!access("/sys/module/kvm_pr/parameters/hpte_cache_size", R_OK));
@@ -123,9 +136,11 @@ int main(int argc, char *argv[])
 		    "the stats do not add up: %lu mapped, %lu evicted, %lu faults, cache %lu",
 		    map, evict, hot_faults + cold_faults, cache);
 
-	ksft_print_msg("cache %lu, hot %lu, cold chunk %lu of %lu, %lu rounds: %lu shadow faults in %lu hot reads (%lu per mille), %lu in %lu cold reads\n",
-		       cache, hot, chunk, cold, rounds, hot_faults, rounds * hot,
-		       hot_faults * 1000 / (rounds * hot), cold_faults, rounds * chunk);
+	ksft_print_msg("cache %lu, hot %lu, cold chunk %lu of %lu, %lu rounds: ",
+		       cache, hot, chunk, cold, rounds);
+	printf("%lu shadow faults in %lu hot reads (%lu per mille), %lu in %lu cold reads\n",
+	       hot_faults, rounds * hot, hot_faults * 1000 / (rounds * hot), cold_faults,
+	       rounds * chunk);
 	TEST_ASSERT(cold_faults >= rounds * chunk / 2,
 		    "the cold reads took %lu shadow faults for %lu new pages: sp_storage misses them",
 		    cold_faults, rounds * chunk);
