@@ -52,7 +52,7 @@ bench-cache: tree
 fuzz-cache: tree
 	@$(S)/fuzz-cache
 
-# The mailing-list series: build/series/0000-cover-letter.patch and one
+# The mailing-list series as its sender mails it (scripts/mkseries): build/series/0000-cover-letter.patch and one
 # mail per patch, ready for git send-email; applies with git am on base.
 series: tree
 	@$(S)/mkseries
