@@ -144,8 +144,12 @@ static inline void guest_slbia(void)
 #define H_NOT_FOUND		-7
 #define H_EXACT			BIT_ULL(63 - 24)
 #define H_AVPN			BIT_ULL(63 - 32)
+#define H_READ_4		BIT_ULL(63 - 26)
 #define H_REMOVE		0x04
 #define H_ENTER			0x08
+#define H_READ			0x0c
+#define H_CLEAR_MOD		0x10
+#define H_CLEAR_REF		0x14
 #define H_PROTECT		0x18
 #define H_PUT_TCE		0x20
 #define H_LOGICAL_CI_LOAD	0x3c
@@ -161,6 +165,9 @@ static inline void guest_slbia(void)
 #define H_BULK_REMOVE_END	(BIT_ULL(63) | BIT_ULL(62))
 #define H_BULK_REMOVE_AVPN	BIT_ULL(57)
 #define H_BULK_REMOVE_CODE	(BIT_ULL(61) | BIT_ULL(60))
+#define H_BULK_REMOVE_REF	BIT_ULL(59)	/* the removed HPTE's R */
+#define H_BULK_REMOVE_CHG	BIT_ULL(58)	/* and its C */
+#define H_BULK_REMOVE_PTEX	(BIT_ULL(56) - 1)
 
 /*
  * hcall @op with r4-r11 from @args; r4-r11 come back in @args.
