@@ -38,7 +38,7 @@
  *               clear returns C.  The test fails when a new value goes
  *               without C for RACE_LAG clears.  Architecturally the next
  *               clear must see it; nested under QEMU TCG, with the vCPUs on
- *               two CPUs, a few new values a run (up to one in 100 when the
+ *               two CPUs, a few new values a run (up to 5 in 100 when the
  *               machine is loaded) come up to a few hundred clears late,
  *               with or without the kernel's guard against the race, and
  *               none with both vCPUs on one CPU: the late ones are counted
