@@ -43,7 +43,11 @@
  *               with or without the kernel's guard against the race, and
  *               none with both vCPUs on one CPU: the late ones are counted
  *               and printed, not failed, until their cause is known.
+ *   cost        printed, not checked: microseconds per read and H_CLEAR_REF
+ *               of a page, against per read and H_READ (the clear costs
+ *               its flush and the read's shadow fault)
  */
+#include <time.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -57,12 +61,15 @@
 #define NR_VCPUS	2
 #define RC		(HPTE_R_R | HPTE_R_C)
 #define RACE_PAGE	30
+#define COST_PAGE	31
+#define COST_LOOPS	2000
 #define RACE_CLEARS	20000
 #define RACE_LAG	1000	/* clears without C after a new value: a lost store */
 
 enum {
 	OP_ENTER, OP_READ, OP_WRITE, OP_H_READ, OP_H_READ_4, OP_CLEAR_REF,
 	OP_CLEAR_MOD, OP_REMOVE, OP_BULK_REMOVE, OP_RACE_CLEAR, OP_RACE_STORE, OP_DONE,
+	OP_COST_READ, OP_COST_CLEAR,
 };
 
 /* What each vCPU does next: @op on pages first, first + stride, ... < end */
@@ -180,6 +187,20 @@ static void guest_race_store(void)
 		WRITE_ONCE(*p, ++n);
 }
 
+/* COST_LOOPS reads of the cost page, each followed by H_READ or H_CLEAR_REF */
+static u64 guest_cost(u64 hcall)
+{
+	u64 *p = (u64 *)(DATA_GVA + COST_PAGE * 4096), i, sum = 0;
+
+	for (i = 0; i < COST_LOOPS; i++) {
+		u64 args[8] = { 0, slot[COST_PAGE] };
+
+		sum += READ_ONCE(*p);
+		GUEST_ASSERT_EQ(guest_hcall(hcall, args), H_SUCCESS);
+	}
+	return sum;
+}
+
 static void guest_code(u64 id)
 {
 	struct guest_cmd *c = &cmd[id];
@@ -192,6 +213,8 @@ static void guest_code(u64 id)
 			guest_race_clear();
 		else if (op == OP_RACE_STORE)
 			guest_race_store();
+		else if (op == OP_COST_READ || op == OP_COST_CLEAR)
+			sum = guest_cost(op == OP_COST_READ ? H_READ : H_CLEAR_REF);
 		for (i = READ_ONCE(c->first); i < READ_ONCE(c->end); i += READ_ONCE(c->stride)) {
 			u64 *p = (u64 *)(DATA_GVA + i * 4096);
 
@@ -260,6 +283,17 @@ static void expect(const char *what, u64 first, u64 end, u64 bit)
 		    bit == RC ? "R/C" : bit == HPTE_R_R ? "R" : "C");
 }
 
+/* Microseconds per loop of guest_cost(), on vCPU 0 */
+static double cost_us(u64 op)
+{
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	run(0, op, 0, 0, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e3 / COST_LOOPS;
+}
+
 static void clear_want(u64 bit)
 {
 	u64 i;
@@ -297,7 +331,7 @@ int main(int argc, char *argv[])
 
 	ksft_print_header();
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_PPC_PAPR));
-	ksft_set_plan(8);
+	ksft_set_plan(9);
 
 	vm = vm_create_with_vcpus(NR_VCPUS, guest_code, vcpus);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, NPAGES,
@@ -374,6 +408,10 @@ int main(int argc, char *argv[])
 	run(0, OP_BULK_REMOVE, 22, 25, 1);
 	expect("bulk", 22, 25, RC);
 	ksft_test_result_pass("bulk\n");
+
+	ksft_print_msg("cost: %.1f us per read and H_READ, %.1f us per read and H_CLEAR_REF\n",
+		       cost_us(OP_COST_READ), cost_us(OP_COST_CLEAR));
+	ksft_test_result_pass("cost\n");
 
 	cmd[0] = (struct guest_cmd){ OP_RACE_CLEAR, 0, 0, 1 };
 	cmd[1] = (struct guest_cmd){ OP_RACE_STORE, 0, 0, 1 };
