@@ -6,6 +6,8 @@
 #   make check   the test suite (pipeline tests, nested tests, both kernels)
 #   make bench-cache  the shadow HPTE cache benchmark, base against patched
 #   make fuzz-cache   the long fuzz of the patched cache (10^7 operations)
+#   make selftests-tarball  the KVM selftests for powerpc as a kselftest
+#                tarball, to run on a POWER host (README, "On POWER hardware")
 #
 # Variables: KSRC=/path/to/linux (your own base tree), JOBS, CHECK_PAGES,
 # CHECK_MACHINES, RUN_PAGE, RUN_MACHINES, RUN_PROCS (see README).
@@ -14,7 +16,8 @@ S := scripts
 export KSRC JOBS CHECK_PAGES CHECK_MACHINES RUN_PAGE RUN_MACHINES RUN_PROCS BENCH_RUNS \
 	FUZZ_OPS FUZZ_SECONDS CACHE_FUZZ_SECONDS
 
-.PHONY: help run check tree kernels matrix series export-patches bench-cache fuzz-cache clean
+.PHONY: help run check tree kernels matrix series export-patches bench-cache fuzz-cache \
+	selftests-tarball clean
 
 help:
 	@sed -n 's/^#   //p;s/^# Variables/Variables/p' Makefile
@@ -51,6 +54,12 @@ bench-cache: tree
 # ASan/UBSan and under valgrind, then libFuzzer (FUZZ_OPS, FUZZ_SECONDS).
 fuzz-cache: tree
 	@$(S)/fuzz-cache
+
+# The KVM selftests of the patched tree, built for ppc64le (static) as a
+# kselftest install: build/selftests/kselftest.tar.gz with run_kselftest.sh.
+# make check runs its tests from this same tarball in the nested hosts.
+selftests-tarball: tree
+	@$(S)/build-selftests
 
 # The mailing-list series as its sender mails it (scripts/mkseries): build/series/0000-cover-letter.patch and one
 # mail per patch, ready for git send-email; applies with git am on base.
