@@ -4,6 +4,8 @@
 #   make run     build base and patched kernels, boot each nested under QEMU
 #                and run a real Linux guest with qemu -enable-kvm under kvm-pr
 #   make check   the test suite (pipeline tests, nested tests, both kernels)
+#   make bench   the shadow MMU in the running kernels, base against patched
+#                (nested, alternating; build/bench/kernel.txt, .csv, plots)
 #   make bench-cache  the shadow HPTE cache benchmark, base against patched
 #   make fuzz-cache   the long fuzz of the patched cache (10^7 operations)
 #   make selftests-tarball  the KVM selftests for powerpc as a kselftest
@@ -14,9 +16,10 @@
 
 S := scripts
 export KSRC JOBS CHECK_PAGES CHECK_MACHINES RUN_PAGE RUN_MACHINES RUN_PROCS BENCH_RUNS \
+	BENCH_MACHINES BENCH_PAGES BENCH_REPS BENCH_FLAVOUR BENCH_QUICK \
 	FUZZ_OPS FUZZ_SECONDS CACHE_FUZZ_SECONDS
 
-.PHONY: help run check tree kernels matrix series export-patches bench-cache fuzz-cache \
+.PHONY: help run check tree kernels matrix series export-patches bench bench-cache fuzz-cache \
 	selftests-tarball clean
 
 help:
@@ -43,6 +46,12 @@ kernels: tree
 # patched with W=1: the series must add no warning and no error.
 matrix: tree
 	@$(S)/build-matrix
+
+# The shadow MMU's costs in the running kernels: base and patched booted
+# nested in turn, pr_shadow_mmu_perf_test in each (scripts/bench) ->
+# build/bench/kernel.csv, kernel.txt and kernel-*.svg.
+bench: tree
+	@$(S)/bench
 
 # The shadow HPTE cache in userspace (tools/testing/kvm-pr-hpte), base and
 # patched from the same tree: callgrind instructions and wall time per
