@@ -178,6 +178,33 @@ int kvmppc_mmu_age_pte(struct kvm_vcpu *vcpu, struct hpte_cache *pte, bool clear
 }
 #endif
 
+/* The host side of an eviction: the entry whose VPN (its id) the HPTE had */
+bool kvmppc_mmu_host_evicted_pte(struct kvm_vcpu *vcpu, struct hpte_cache *pte,
+				 unsigned long v, unsigned long r)
+{
+	(void)r;
+	if (vcpu != hh_vcpu || hlist_unhashed(&pte->list_pte))
+		hh_rcu_errors++;
+	return pte->host_vpn == v;
+}
+
+int hh_host_evict(unsigned long id, unsigned long owner)
+{
+#ifdef HPTEG_HASH_BITS_SLOT
+	static struct kvm hh_kvm;
+	long before = hh_vcpu3s->hpte_cache_count;
+
+	kvmppc_mmu_hpte_host_evicted(&hh_kvm, id, owner, 0);
+	if (!hh_defer_quiesce)
+		hh_quiesce();
+	return hh_vcpu3s->hpte_cache_count == before;
+#else
+	(void)id;
+	(void)owner;
+	return -1;
+#endif
+}
+
 void hh_set_ref(unsigned long id)
 {
 	if (id >= hh_ref_cap) {

@@ -30,7 +30,7 @@ struct hh_entry {
 /* The vCPU's counters the cache adds to (struct kvm_vcpu_stat) */
 struct hh_vcpu_stat {
 	u64 pr_hpte_map, pr_hpte_evict, pr_hpte_spare, pr_flush_all;
-	u64 pr_range_lookup, pr_range_walk, pr_age_young;
+	u64 pr_range_lookup, pr_range_walk, pr_age_young, pr_host_evict;
 };
 
 int hh_setup(unsigned int capacity);	/* 0: the tree's default */
@@ -43,6 +43,12 @@ void hh_flush_ea(unsigned long ea, unsigned long mask);
 void hh_flush_vp(u64 vp, u64 mask);
 void hh_pflush(unsigned long start, unsigned long end);
 int hh_age(unsigned long start, unsigned long end, bool clear);
+/*
+ * The host evicted the HPTE in entry @id's slot for a map, and it had entry
+ * @owner's VPN: 0 if the cache let the entry in that slot go (if @id ==
+ * @owner), 1 if it kept it, -1 if the tree has no such path.
+ */
+int hh_host_evict(unsigned long id, unsigned long owner);
 void hh_flush_all(void);
 long hh_count(void);
 

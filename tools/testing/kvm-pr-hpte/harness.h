@@ -144,6 +144,17 @@ void *kmem_cache_zalloc(struct kmem_cache *c, unsigned int gfp);
 void kmem_cache_free(struct kmem_cache *c, void *p);
 void kmem_cache_destroy(struct kmem_cache *c);
 
+/* The VM, as the host's eviction of a shadow HPTE sees it: one vCPU */
+struct kvm {
+	spinlock_t mmu_lock;	/* only asserted held */
+};
+
+extern struct kvm_vcpu *const hh_vcpu;
+#define kvm_for_each_vcpu(i, vcpu, kvm) \
+	for (int hh_once_ = ((void)(kvm), (i) = 0, 1); \
+	     hh_once_ && ((vcpu) = hh_vcpu); hh_once_ = 0)
+#define lockdep_assert_held(l)	((void)(l))
+
 /* The tree's structures and constants, for a 64-bit host */
 #define SID_CONTEXTS	1
 #include "structs.h"
@@ -181,6 +192,11 @@ bool hh_test_clear_ref(struct kvm_vcpu *vcpu, struct hpte_cache *pte);
 #define kvmppc_mmu_hpte_test_clear_ref hh_test_clear_ref
 /* Only in a tree with aging (KVMPPC_PTE_YOUNG, from asm/kvm_book3s.h) */
 int kvmppc_mmu_age_pte(struct kvm_vcpu *vcpu, struct hpte_cache *pte, bool clear);
+/* Only in a tree with the slot hash (HPTEG_HASH_BITS_SLOT) */
+bool kvmppc_mmu_host_evicted_pte(struct kvm_vcpu *vcpu, struct hpte_cache *pte,
+				 unsigned long v, unsigned long r);
+void kvmppc_mmu_hpte_host_evicted(struct kvm *kvm, unsigned long slot,
+				  unsigned long v, unsigned long r);
 bool kvmppc_mmu_pte_age(struct kvm_vcpu *vcpu, gpa_t pa_start, gpa_t pa_end, bool clear);
 
 #endif

@@ -489,6 +489,30 @@ static int t_age_page(void)
 	return 0;
 }
 
+/*
+ * The host evicted a shadow HPTE for a map: its entry goes, without an
+ * invalidation of ours (the HPTE is gone), and only the entry whose VPN the
+ * slot held.
+ */
+static int t_host_evicted(void)
+{
+	unsigned long a, b;
+
+	a = map(0x1000, 1, 0x40000000);
+	b = map(0x2000, 2, 0x40001000);
+	if (!expect(hh_host_evict(b, a) >= 0, "the tree has no host eviction path"))
+		return 0;
+	expect(hh_count() == 2, "count %ld: another VPN's HPTE took an entry", hh_count());
+	expect(!hh_host_evict(b, b), "the evicted entry stayed");
+	expect(hh_count() == 1, "count %ld after the eviction", hh_count());
+	expect(hh_stat->pr_host_evict == 1, "pr_host_evict %llu",
+	       (unsigned long long)hh_stat->pr_host_evict);
+	expect_taken("");
+	hh_flush_ea(0, 0);
+	expect_taken_n(1);
+	return 0;
+}
+
 /* One page with a full cache asks about its entry alone */
 static int t_age_cost_page(void)
 {
@@ -545,6 +569,7 @@ static const struct test tests[] = {
 	{ "pflush-cost-range", t_pflush_cost_range, 0 },
 	{ "age-page", t_age_page, 0 },
 	{ "age-cost-page", t_age_cost_page, 0 },
+	{ "host-evicted", t_host_evicted, 0 },
 	{ "capacity-max", t_capacity_max, 1000000 },
 	{ "capacity-min", t_capacity_min, 1 },
 };

@@ -19,7 +19,24 @@
  *                 HPTE of both vCPUs before the host looks;
  *   evicted       (-f N) vCPU 0 reads, then touches N pages of another
  *                 slot, which evicts the entries of the reads from its
- *                 shadow HPTE cache (run it with a small hpte_cache_size).
+ *                 shadow HPTE cache (run it with a small hpte_cache_size);
+ *   host-evicted  (-H N) vCPU 0 reads one guest page of each host page it
+ *                 read before, then three more vCPUs each touch N aliases
+ *                 of a few pages, whose shadow HPTEs overfill the host
+ *                 HTAB: inserting into a full group, the host removes
+ *                 another HPTE of the group, those of the reads among
+ *                 them, and the guest's access must reach the host page
+ *                 all the same.  vCPU 0's cache does not fill, so its
+ *                 eviction hand, which would find R set, is not what
+ *                 passes.  Run it with hpte_cache_size at least N, and 3N
+ *                 more than the host HTAB has slots.  It
+ *                 needs a host that clears R in place (native hash, or
+ *                 H_CLEAR_REF): where aging removes the HPTE instead,
+ *                 every access after aging refaults, and the fault marks
+ *                 the page, so no host eviction can lose it; the test then
+ *                 fails, saying so, as it does where the aliases made the
+ *                 host evict nothing: a phase that shows nothing is not a
+ *                 pass.
  *
  * Each phase prints the shadow faults the guest's read took (the vCPU's
  * sp_storage stat): what marking the pages idle cost the guest.  Where the
@@ -41,9 +58,14 @@
 #define FLOOD_SLOT	2
 #define FLOOD_GPA	BIT_ULL(31)
 #define FLOOD_GVA	BIT_ULL(31)
+#define ALIAS_SLOT	3
+#define ALIAS_GPA	BIT_ULL(32)
+#define ALIAS_GVA	BIT_ULL(32)
+#define ALIAS_PAGES	16UL		/* what the -H aliases map */
 #define NR_VCPUS	2
+#define NR_FLOOD_VCPUS	3		/* more, for -H */
 
-enum { OP_WRITE, OP_READ, OP_FLOOD, OP_DONE };
+enum { OP_WRITE, OP_READ, OP_READ_ONE, OP_FLOOD, OP_ALIAS, OP_DONE };
 
 /* What the guest does next: the host sets it before each KVM_RUN */
 static u64 guest_op;
@@ -53,7 +75,7 @@ static bool touched(u64 guest_page, u64 host_page)
 	return (guest_page * 4096 / host_page) % 2 == 0;
 }
 
-static void guest_code(u64 npages, u64 host_page, u64 flood_pages)
+static void guest_code(u64 npages, u64 host_page, u64 flood_pages, u64 alias_pages)
 {
 	u64 i, sum;
 
@@ -69,9 +91,18 @@ static void guest_code(u64 npages, u64 host_page, u64 flood_pages)
 				if (touched(i, host_page))
 					sum += READ_ONCE(*(u64 *)(DATA_GVA + i * 4096));
 			break;
+		case OP_READ_ONE:
+			for (i = 0; i < npages; i += host_page / 4096)
+				if (touched(i, host_page))
+					sum += READ_ONCE(*(u64 *)(DATA_GVA + i * 4096));
+			break;
 		case OP_FLOOD:
 			for (i = 0; i < flood_pages; i++)
 				sum += READ_ONCE(*(u64 *)(FLOOD_GVA + i * 4096));
+			break;
+		case OP_ALIAS:
+			for (i = 0; i < alias_pages; i++)
+				sum += READ_ONCE(*(u64 *)(ALIAS_GVA + i * 4096));
 			break;
 		default:
 			GUEST_DONE();
@@ -109,9 +140,11 @@ static void mark_idle(int bitmap, u64 pfn)
 }
 
 static struct kvm_vm *vm;
-static struct kvm_vcpu *vcpus[NR_VCPUS];
+static struct kvm_vcpu *vcpus[NR_VCPUS + NR_FLOOD_VCPUS];
+static unsigned int nr_vcpus = NR_VCPUS;
 static int bitmap;
-static u64 host_page, nhost, pfn[DATA_PAGES], read_sum;
+static u64 host_page, nhost, pfn[DATA_PAGES], read_sum, read_one_sum;
+static bool aging_in_place;	/* the read after aging took no shadow fault */
 
 static u64 run(struct kvm_vcpu *vcpu, u64 op)
 {
@@ -161,8 +194,11 @@ static void drain_lru(void)
 	TEST_ASSERT(!sched_setaffinity(0, sizeof(old), &old), "sched_setaffinity");
 }
 
-/* @reader reads (or no vCPU, if negative), then @after runs, then the host looks */
-static void phase(const char *name, int reader, void (*after)(void))
+/*
+ * @reader reads with @op (or no vCPU reads, if negative), then @after runs,
+ * then the host looks
+ */
+static void phase(const char *name, int reader, u64 op, void (*after)(void))
 {
 	u64 i, marked = 0, want = 0, young_touched = 0, young_untouched = 0, faults = 0;
 	bool idle[DATA_PAGES];
@@ -187,7 +223,7 @@ static void phase(const char *name, int reader, void (*after)(void))
 
 	if (reader >= 0) {
 		faults = vcpu_get_stat(vcpus[reader], sp_storage);
-		TEST_ASSERT_EQ(run(vcpus[reader], OP_READ), read_sum);
+		TEST_ASSERT_EQ(run(vcpus[reader], op), op == OP_READ ? read_sum : read_one_sum);
 		faults = vcpu_get_stat(vcpus[reader], sp_storage) - faults;
 	}
 	if (after)
@@ -205,6 +241,11 @@ static void phase(const char *name, int reader, void (*after)(void))
 			young_untouched += young;
 		}
 	}
+	if (!strcmp(name, "read"))
+		aging_in_place = !faults;
+	/* A fault marks the page: the read must go through the old entries */
+	TEST_ASSERT(strcmp(name, "host-evicted") || !faults,
+		    "host-evicted: the read took %lu shadow faults, so it shows nothing", faults);
 	ksft_print_msg("%s: %lu of %lu host pages marked idle, the guest read %lu: %lu young;",
 		       name, marked, nhost, want, young_touched);
 	printf(" others: %lu young; the read took %lu shadow faults\n", young_untouched, faults);
@@ -220,19 +261,46 @@ static void flood(void)
 	run(vcpus[0], OP_FLOOD);
 }
 
+static u64 host_evictions(void)
+{
+	u64 n = 0;
+	unsigned int i;
+
+	for (i = 0; i < nr_vcpus; i++)
+		n += vcpu_get_stat(vcpus[i], pr_host_evict);
+	return n;
+}
+
+/* The flood vCPUs fill the host HTAB with the shadow HPTEs of the aliases */
+static void alias_flood(void)
+{
+	u64 before = host_evictions();
+	unsigned int i;
+
+	for (i = NR_VCPUS; i < nr_vcpus; i++)
+		run(vcpus[i], OP_ALIAS);
+	ksft_print_msg("host-evicted: the host evicted %lu shadow HPTEs from full groups\n",
+		       host_evictions() - before);
+	TEST_ASSERT(host_evictions() > before,
+		    "host-evicted: the aliases made the host evict no shadow HPTE, so it shows nothing");
+}
+
 int main(int argc, char *argv[])
 {
-	u64 i, flood_pages = 0;
+	u64 i, flood_pages = 0, alias_pages = 0;
 	int pagemap, opt;
 	char *host;
 
-	while ((opt = getopt(argc, argv, "f:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:H:")) != -1) {
 		switch (opt) {
 		case 'f':
 			flood_pages = strtoull(optarg, NULL, 0);
 			break;
+		case 'H':
+			alias_pages = strtoull(optarg, NULL, 0);
+			break;
 		default:
-			ksft_exit_fail_msg("usage: %s [-f flood_pages]\n", argv[0]);
+			ksft_exit_fail_msg("usage: %s [-f flood_pages] [-H aliases]\n", argv[0]);
 		}
 	}
 
@@ -242,11 +310,13 @@ int main(int argc, char *argv[])
 		ksft_exit_skip("no /sys/kernel/mm/page_idle/bitmap (CONFIG_IDLE_PAGE_TRACKING)\n");
 	pagemap = open("/proc/self/pagemap", O_RDONLY);
 	TEST_ASSERT(pagemap >= 0, "open /proc/self/pagemap");
-	ksft_set_plan(flood_pages ? 5 : 4);
+	ksft_set_plan(4 + !!flood_pages + !!alias_pages);
 
 	host_page = getpagesize();
 	nhost = DATA_PAGES * 4096 / host_page;
-	vm = vm_create_with_vcpus(NR_VCPUS, guest_code, vcpus);
+	if (alias_pages)
+		nr_vcpus += NR_FLOOD_VCPUS;
+	vm = vm_create_with_vcpus(nr_vcpus, guest_code, vcpus);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, DATA_PAGES, 0);
 	virt_map(vm, DATA_GVA, DATA_GPA, DATA_PAGES);
 	if (flood_pages) {
@@ -254,40 +324,55 @@ int main(int argc, char *argv[])
 					    flood_pages, 0);
 		virt_map(vm, FLOOD_GVA, FLOOD_GPA, flood_pages);
 	}
-	for (i = 0; i < NR_VCPUS; i++)
-		vcpu_args_set(vcpus[i], 3, DATA_PAGES, host_page, flood_pages);
+	if (alias_pages) {
+		vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, ALIAS_GPA, ALIAS_SLOT,
+					    ALIAS_PAGES, 0);
+		for (i = 0; i < alias_pages; i++)
+			virt_pg_map(vm, ALIAS_GVA + i * 4096, ALIAS_GPA + i % ALIAS_PAGES * 4096);
+	}
+	for (i = 0; i < nr_vcpus; i++)
+		vcpu_args_set(vcpus[i], 4, DATA_PAGES, host_page, flood_pages, alias_pages);
 	host = addr_gpa2hva(vm, DATA_GPA);
 
 	for (i = 0; i < NR_VCPUS; i++)
 		run(vcpus[i], OP_WRITE);
 	for (i = 0; i < DATA_PAGES; i++)
-		if (touched(i, host_page))
+		if (touched(i, host_page)) {
 			read_sum += i;
+			if (i % (host_page / 4096) == 0)
+				read_one_sum += i;
+		}
 	for (i = 0; i < nhost; i++) {
 		pfn[i] = pfn_of(pagemap, host + i * host_page);
 		TEST_ASSERT(pfn_of(pagemap, host + i * host_page) == pfn[i], "pfn moved");
 	}
 
-	phase("read", 0, NULL);
-	phase("no-access", -1, NULL);
-	phase("other-vcpu", 1, NULL);
-	phase("flushed", 0, flush_all);
+	phase("read", 0, OP_READ, NULL);
+	phase("no-access", -1, OP_READ, NULL);
+	phase("other-vcpu", 1, OP_READ, NULL);
+	phase("flushed", 0, OP_READ, flush_all);
 	if (flood_pages)
-		phase("evicted", 0, flood);
+		phase("evicted", 0, OP_READ, flood);
+	TEST_ASSERT(!alias_pages || aging_in_place,
+		    "host-evicted: aging removes the HPTEs here, so it shows nothing");
+	if (alias_pages) {
+		run(vcpus[0], OP_READ);		/* the entries that "flushed" flushed */
+		phase("host-evicted", 0, OP_READ_ONE, alias_flood);
+	}
 
 	/* The vCPU stats: aging found references, and removals folded them */
 	for (i = 0; i < NR_VCPUS; i++) {
 		u64 young = vcpu_get_stat(vcpus[i], pr_age_young);
 		u64 ref = vcpu_get_stat(vcpus[i], pr_fold_ref);
 
-		ksft_print_msg("vCPU %d: pr_age_young %lu, pr_fold_ref %lu, ", i, young, ref);
+		ksft_print_msg("vCPU %lu: pr_age_young %lu, pr_fold_ref %lu, ", i, young, ref);
 		printf("pr_range_lookup %lu, pr_range_walk %lu\n",
 		       vcpu_get_stat(vcpus[i], pr_range_lookup),
 		       vcpu_get_stat(vcpus[i], pr_range_walk));
-		TEST_ASSERT(young + ref, "vCPU %d: the stats show no reference seen", i);
+		TEST_ASSERT(young + ref, "vCPU %lu: the stats show no reference seen", i);
 	}
 
-	for (i = 0; i < NR_VCPUS; i++)
+	for (i = 0; i < nr_vcpus; i++)
 		run(vcpus[i], OP_DONE);
 	kvm_vm_free(vm);
 	ksft_finished();
