@@ -356,8 +356,21 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(!alias_pages || aging_in_place,
 		    "host-evicted: aging removes the HPTEs here, so it shows nothing");
 	if (alias_pages) {
+		u64 refaults;
+
 		run(vcpus[0], OP_READ);		/* the entries that "flushed" flushed */
 		phase("host-evicted", 0, OP_READ_ONE, alias_flood);
+		/*
+		 * The reads' shadow HPTEs that the host evicted are gone: read
+		 * again, now that the bitmap has been read, and count them.
+		 */
+		refaults = vcpu_get_stat(vcpus[0], sp_storage);
+		TEST_ASSERT_EQ(run(vcpus[0], OP_READ_ONE), read_one_sum);
+		refaults = vcpu_get_stat(vcpus[0], sp_storage) - refaults;
+		ksft_print_msg("host-evicted: %lu of the reads' shadow HPTEs were evicted\n",
+			       refaults);
+		TEST_ASSERT(refaults,
+			    "host-evicted: the host evicted none of the reads' shadow HPTEs, so it shows nothing");
 	}
 
 	/* The vCPU stats: aging found references, and removals folded them */
