@@ -96,9 +96,8 @@ static void random_op(u64 *x, u64 gva, bool papr)
 		break;
 	case 12:
 		if (a % 8 == 0) {
-			u64 msr;
+			u64 msr = guest_mfmsr();
 
-			asm volatile("mfmsr %0" : "=r"(msr));
 			msr ^= BIT_ULL(b % 64);
 			asm volatile("mtmsrd %0; isync" : : "r"(msr) : "memory");
 		}

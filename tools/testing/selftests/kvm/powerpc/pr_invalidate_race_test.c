@@ -21,12 +21,12 @@
  * else comes from a host page that the host no longer maps there: a stale
  * read.  A guest counts them (it does not stop at the first), keeps the
  * first, and the host reports them at the end of the subtest.  At its
- * first stale read a guest also reads the page 64 times more, and 64 times
- * after a round trip through the host (an emulated mfmsr: the exit and the
- * entry reload the SLB, which drops what the CPU, or the emulator of a
- * nested host, still caches of the translation), and reports how many of
- * each showed another page: a stale translation that survives the round
- * trip is a shadow HPTE left in the host HTAB.
+ * first stale read a guest also reads the page REREADS times more, and as
+ * often after a round trip through the host (guest_mfmsr(): the exit and
+ * the entry reload the SLB, which drops what the CPU, or the emulator of
+ * a nested host, still caches of the translation), and reports how many
+ * of each showed another page: a stale translation that survives the
+ * round trip is a shadow HPTE left in the host HTAB.
  *
  * The host brackets every change of a host page (one guest page, or 16
  * with 64K host pages) with a sequence count of that page in the control
@@ -117,6 +117,7 @@
 #define DEFAULT_PAGES	128UL
 #define WAIT_SECONDS	60		/* for a vCPU to acknowledge or to read */
 #define NO_MEMORY	~0ULL		/* the host's MMIO answer: no page holds it */
+#define REREADS		64		/* of the first stale page, at once and after an exit */
 
 /* What a vCPU did in the current subtest, in the control page */
 struct vcpu_stats {
@@ -132,7 +133,7 @@ struct vcpu_stats {
 	u64 first_gen[2];	/* the generation before and after */
 	u64 first_busy;
 	u64 absent;		/* reads that found no memory (a NO_MEMORY word) */
-	u64 first_again;	/* of 64 rereads of the first stale page, stale ones */
+	u64 first_again;	/* of REREADS rereads of the first stale page, stale ones */
 	u64 first_after_exit;	/* the same after a round trip through the host */
 };
 
@@ -169,33 +170,19 @@ static inline void guest_rmb(void)
 }
 
 /*
- * Of 64 reads of the first word of guest page @i at @page, those that show
- * another page's contents: through a correct translation the page holds its
- * own index, or zero, or (delete-live) NO_MEMORY
+ * Of REREADS reads of the first word of guest page @i at @page, those
+ * that show another page's contents: through a correct translation the
+ * page holds its own index, or zero, or (delete-live) NO_MEMORY
  */
 static u64 foreign_reads(u64 *page, u64 i)
 {
 	u64 n = 0, k, v;
 
-	for (k = 0; k < 64; k++) {
+	for (k = 0; k < REREADS; k++) {
 		v = READ_ONCE(page[0]);
 		n += v && v != NO_MEMORY && (u32)v != i;
 	}
 	return n;
-}
-
-/*
- * A round trip through the host kernel: mfmsr is privileged in the problem
- * state the guest runs in, so KVM emulates it, and the exit and the entry
- * reload the SLB (slbia), which drops whatever translations the CPU (or
- * the emulator under a nested host) still holds; a shadow HPTE in the host
- * HTAB survives it
- */
-static inline void guest_exit_to_host(void)
-{
-	u64 msr;
-
-	asm volatile("mfmsr %0" : "=r"(msr) : : "memory");
 }
 
 /* What guest page @i holds in generation @g */
@@ -280,7 +267,7 @@ static void guest_code(u64 id, u64 gva, u64 npages, u64 host_shift)
 					WRITE_ONCE(st->first_busy, busy);
 					/* A translation that outlives an exit is in the HTAB */
 					WRITE_ONCE(st->first_again, foreign_reads(page, i));
-					guest_exit_to_host();
+					guest_mfmsr();
 					WRITE_ONCE(st->first_after_exit, foreign_reads(page, i));
 				}
 			}
@@ -568,8 +555,8 @@ static void report_vcpu(struct kind *k, int id, struct vcpu_stats *st, u64 fault
 	ksft_print_msg("%s: vCPU %d: first stale: between generations %lu and %lu%s\n",
 		       k->name, id, st->first_gen[0], st->first_gen[1],
 		       st->first_busy ? ", in a change" : "");
-	ksft_print_msg("%s: vCPU %d: first stale: %lu of 64 rereads, %lu of 64 after an exit\n",
-		       k->name, id, st->first_again, st->first_after_exit);
+	ksft_print_msg("%s: vCPU %d: first stale: %lu of %d rereads, %lu of %d after an exit\n",
+		       k->name, id, st->first_again, REREADS, st->first_after_exit, REREADS);
 }
 
 static void run_kind(struct kind *k, u64 phase)

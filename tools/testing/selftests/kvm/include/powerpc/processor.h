@@ -136,6 +136,19 @@ static inline void guest_slbia(void)
 		     : : "r"(guest_vsid(0) << SLB_VSID_SHIFT), "r"(rb) : "memory");
 }
 
+/*
+ * The guest's MSR.  mfmsr is privileged, and a PR guest runs in problem
+ * state, so KVM emulates it: each call is also a round trip through the
+ * host kernel, whose exit and entry reload the SLB.
+ */
+static inline u64 guest_mfmsr(void)
+{
+	u64 msr;
+
+	asm volatile("mfmsr %0" : "=r"(msr) : : "memory");
+	return msr;
+}
+
 /* sPAPR hypervisor calls (PAPR mode, vcpu_enable_papr()) */
 #define H_SUCCESS		0
 #define H_FUNCTION		-2
