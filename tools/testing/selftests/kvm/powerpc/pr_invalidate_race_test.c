@@ -25,8 +25,8 @@
  * often after a round trip through the host (guest_mfmsr(): the exit and
  * the entry reload the SLB, which drops what the CPU, or the emulator of
  * a nested host, still caches of the translation), and reports how many
- * of each showed another page: a stale translation that survives the
- * round trip is a shadow HPTE left in the host HTAB.
+ * of each were stale: a stale translation that survives the round trip is
+ * a shadow HPTE left in the host HTAB.
  *
  * The host brackets every change of a host page (one guest page, or 16
  * with 64K host pages) with a sequence count of that page in the control
@@ -170,17 +170,19 @@ static inline void guest_rmb(void)
 }
 
 /*
- * Of REREADS reads of the first word of guest page @i at @page, those
- * that show another page's contents: through a correct translation the
- * page holds its own index, or zero, or (delete-live) NO_MEMORY
+ * Of REREADS reads of the first word of guest page @i at @page, after a
+ * stale read between generation loads @g1 and later, those that are stale
+ * still: another page's contents, or this page's of a generation before
+ * @g1 (a later one is the host moving on).  Zero (a change) and, in
+ * delete-live, NO_MEMORY are not stale here.
  */
-static u64 foreign_reads(u64 *page, u64 i)
+static u64 stale_rereads(u64 *page, u64 i, u64 g1)
 {
 	u64 n = 0, k, v;
 
 	for (k = 0; k < REREADS; k++) {
 		v = READ_ONCE(page[0]);
-		n += v && v != NO_MEMORY && (u32)v != i;
+		n += v && v != NO_MEMORY && ((u32)v != i || v >> 32 < g1);
 	}
 	return n;
 }
@@ -266,9 +268,10 @@ static void guest_code(u64 id, u64 gva, u64 npages, u64 host_shift)
 					WRITE_ONCE(st->first_gen[1], g2);
 					WRITE_ONCE(st->first_busy, busy);
 					/* A translation that outlives an exit is in the HTAB */
-					WRITE_ONCE(st->first_again, foreign_reads(page, i));
+					WRITE_ONCE(st->first_again, stale_rereads(page, i, g1));
 					guest_mfmsr();
-					WRITE_ONCE(st->first_after_exit, foreign_reads(page, i));
+					WRITE_ONCE(st->first_after_exit,
+						   stale_rereads(page, i, g1));
 				}
 			}
 			loops += j == npages;
