@@ -40,15 +40,16 @@
  *               through it never set C again: the values change and no
  *               clear returns C.  The test fails when a new value goes
  *               without C for RACE_LAG clears.  Architecturally the next
- *               clear must see it.  Nested under QEMU 7.2 TCG, with the
- *               vCPUs on two CPUs and the machine under QEMU loaded, up to
- *               9 new values in 100 come up to a few hundred clears late,
- *               with or without the kernel's guard against the race; none
- *               on an idle machine or with both vCPUs on one CPU.  That
- *               fits a store through a TLB entry that TCG had not yet
- *               flushed on the other CPU when the tlbie completed, its CPU
- *               then preempted on the host; not proven, so the late ones
- *               are counted and printed, not failed.
+ *               clear must see it.  Nested under QEMU 7.1 to 9.0 (TCG),
+ *               with the machine under QEMU loaded, 10 to 32 new values a
+ *               run come up to a few hundred clears late, with or without
+ *               the kernel's guard against the race: those QEMUs end a
+ *               broadcast TLB invalidation (here H_REMOVE or tlbie) before
+ *               the other CPUs dropped the translation, and vCPU 1, its
+ *               thread preempted on the host, stores through it (QEMU
+ *               commit 82676f1fc4b1 fixes that, in 9.1; with 10.0 none
+ *               come late).  So the late ones are counted and printed,
+ *               not failed.
  *   cost        printed, not checked: microseconds per read and H_CLEAR_REF
  *               of a page, against per read and H_READ (the clear costs
  *               its flush and the read's shadow fault)
