@@ -41,7 +41,7 @@
  *               clear returns C.  The test fails when a new value goes
  *               without C for RACE_LAG clears.  Architecturally the next
  *               clear must see it.  Nested under QEMU 7.1 to 9.0 (TCG),
- *               with the machine under QEMU loaded, 10 to 32 new values a
+ *               with the machine under QEMU loaded, 7 to 32 new values a
  *               run come up to a few hundred clears late, with or without
  *               the kernel's guard against the race: those QEMUs end a
  *               broadcast TLB invalidation (here H_REMOVE or tlbie) before
