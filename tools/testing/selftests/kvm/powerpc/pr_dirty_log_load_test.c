@@ -18,7 +18,8 @@
  * write in flight (C).  A page whose content carries the new phase was
  * written after B returned, so C must hold it; a page whose content
  * changed since the previous round must be in B or C.  A page that breaks
- * either rule is a write the dirty log missed.
+ * either rule is a write the dirty log missed.  The test stops after the
+ * first round that finds one (-k: goes on, and counts them all).
  */
 #include <time.h>
 
@@ -70,7 +71,8 @@ static void check_page(u64 round, u64 p, u64 v, u64 prev, u64 phase, bool in_b, 
 
 static void help(char *name)
 {
-	printf("usage: %s [-r rounds] [-v vcpus] [-p pages] [-t seconds]\n"
+	printf("usage: %s [-k] [-r rounds] [-v vcpus] [-p pages] [-t seconds]\n"
+	       " -k: go on after a round that missed writes\n"
 	       " -r: rounds, two harvests each (default 5000)\n"
 	       " -v: vCPUs writing (default 2, at most %d)\n"
 	       " -p: host pages in the dirty-logged slot (default 64)\n"
@@ -95,13 +97,17 @@ int main(int argc, char *argv[])
 	struct kvm_vcpu *vcpus[MAX_VCPUS];
 	unsigned int nr_vcpus = 2, i;
 	double limit = 120, t0;
+	bool keep_going = false;
 	struct control *ctl;
 	u64 *prev, *host;
 	struct kvm_vm *vm;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "hr:v:p:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "hkr:v:p:t:")) != -1) {
 		switch (opt) {
+		case 'k':
+			keep_going = true;
+			break;
 		case 'r':
 			rounds = atoll(optarg);
 			break;
@@ -141,7 +147,8 @@ int main(int argc, char *argv[])
 	srandom(getpid());
 
 	t0 = now();
-	for (round = 1; round <= rounds && now() - t0 < limit; round++) {
+	for (round = 1; round <= rounds && now() - t0 < limit &&
+	     (keep_going || !(missed_new + missed_changed)); round++) {
 		vcpu_threads_run();
 
 		/* A harvest while the vCPUs refault what the last one removed */

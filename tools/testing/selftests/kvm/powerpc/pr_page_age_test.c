@@ -29,7 +29,9 @@
  *                 all the same.  vCPU 0's cache does not fill, so its
  *                 eviction hand, which would find R set, is not what
  *                 passes.  Run it with hpte_cache_size at least N, and 3N
- *                 more than the host HTAB has slots.  It
+ *                 more than the host HTAB has slots (-S: the slots, if
+ *                 known; with fewer, it fails at once instead of after
+ *                 the aliases).  It
  *                 needs a host that clears R in place (native hash, or
  *                 H_CLEAR_REF): where aging removes the HPTE instead,
  *                 every access after aging refaults, and the fault marks
@@ -287,11 +289,11 @@ static void alias_flood(void)
 
 int main(int argc, char *argv[])
 {
-	u64 i, flood_pages = 0, alias_pages = 0;
+	u64 i, flood_pages = 0, alias_pages = 0, htab_slots = 0;
 	int pagemap, opt;
 	char *host;
 
-	while ((opt = getopt(argc, argv, "f:H:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:H:S:")) != -1) {
 		switch (opt) {
 		case 'f':
 			flood_pages = strtoull(optarg, NULL, 0);
@@ -299,8 +301,12 @@ int main(int argc, char *argv[])
 		case 'H':
 			alias_pages = strtoull(optarg, NULL, 0);
 			break;
+		case 'S':
+			htab_slots = strtoull(optarg, NULL, 0);
+			break;
 		default:
-			ksft_exit_fail_msg("usage: %s [-f flood_pages] [-H aliases]\n", argv[0]);
+			ksft_exit_fail_msg("usage: %s [-f pages] [-H aliases [-S slots]]\n",
+					   argv[0]);
 		}
 	}
 
@@ -355,6 +361,9 @@ int main(int argc, char *argv[])
 		phase("evicted", 0, OP_READ, flood);
 	TEST_ASSERT(!alias_pages || aging_in_place,
 		    "host-evicted: aging removes the HPTEs here, so it shows nothing");
+	TEST_ASSERT(!alias_pages || !htab_slots || NR_FLOOD_VCPUS * alias_pages > htab_slots,
+		    "host-evicted: %d vCPUs of %lu aliases cannot overfill the host HTAB's %lu slots, so it shows nothing",
+		    NR_FLOOD_VCPUS, alias_pages, htab_slots);
 	if (alias_pages) {
 		u64 refaults;
 
