@@ -29,16 +29,15 @@
  *                 all the same.  vCPU 0's cache does not fill, so its
  *                 eviction hand, which would find R set, is not what
  *                 passes.  Run it with hpte_cache_size at least N, and 3N
- *                 more than the host HTAB has slots (-S: the slots, if
- *                 known; with fewer, it fails at once instead of after
- *                 the aliases).  It
- *                 needs a host that clears R in place (native hash, or
- *                 H_CLEAR_REF): where aging removes the HPTE instead,
- *                 every access after aging refaults, and the fault marks
- *                 the page, so no host eviction can lose it; the test then
- *                 fails, saying so, as it does where the aliases made the
- *                 host evict nothing: a phase that shows nothing is not a
- *                 pass.
+ *                 well above the host HTAB's slots: -S gives them, if
+ *                 known, and where 3N is no more than that the test fails
+ *                 at once instead of after the aliases.  It needs a host
+ *                 that clears R in place (native hash, or H_CLEAR_REF):
+ *                 where aging removes the HPTE instead, every access after
+ *                 aging refaults, and the fault marks the page, so no host
+ *                 eviction can lose it; the test then fails, saying so, as
+ *                 it does where the aliases made the host evict nothing: a
+ *                 phase that shows nothing is not a pass.
  *
  * Each phase prints the shadow faults the guest's read took (the vCPU's
  * sp_storage stat): what marking the pages idle cost the guest.  Where the
@@ -362,7 +361,7 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(!alias_pages || aging_in_place,
 		    "host-evicted: aging removes the HPTEs here, so it shows nothing");
 	TEST_ASSERT(!alias_pages || !htab_slots || NR_FLOOD_VCPUS * alias_pages > htab_slots,
-		    "host-evicted: %d vCPUs of %lu aliases cannot overfill the host HTAB's %lu slots, so it shows nothing",
+		    "host-evicted: %d vCPUs of %lu aliases are no more than the host HTAB's %lu slots, too few to fill it, so it shows nothing",
 		    NR_FLOOD_VCPUS, alias_pages, htab_slots);
 	if (alias_pages) {
 		u64 refaults;
