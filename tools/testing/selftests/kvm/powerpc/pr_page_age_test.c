@@ -38,6 +38,16 @@
  *                 eviction can lose it; the test then fails, saying so, as
  *                 it does where the aliases made the host evict nothing: a
  *                 phase that shows nothing is not a pass.
+ *   host-faulted  (-F N, with -S) vCPU 0 reads as for host-evicted, then
+ *                 the host itself reads N times as many pages as its HTAB
+ *                 has slots, of a read-only anonymous mapping (the zero
+ *                 page), and so fills the HTAB with HPTEs of its own: its
+ *                 hash faults evict shadow HPTEs from full groups as they
+ *                 do any other HPTE, and whatever the guest read must
+ *                 still reach the host page.  No KVM code runs meanwhile.
+ *                 It needs a host that clears R in place as host-evicted
+ *                 does, and fails at once where the HTAB is too large for
+ *                 the test to fill (more than FAULT_PAGES_MAX faults).
  *
  * Each phase prints the shadow faults the guest's read took (the vCPU's
  * sp_storage stat): what marking the pages idle cost the guest.  Where the
@@ -65,8 +75,9 @@
 #define ALIAS_PAGES	16UL		/* what the -H aliases map */
 #define NR_VCPUS	2
 #define NR_FLOOD_VCPUS	3		/* more, for -H */
+#define FAULT_PAGES_MAX	BIT(20)		/* host faults -F may take */
 
-enum { OP_WRITE, OP_READ, OP_READ_ONE, OP_FLOOD, OP_ALIAS, OP_DONE };
+enum { OP_WRITE, OP_READ, OP_READ_ONE, OP_FLOOD, OP_ALIAS, OP_NOP, OP_DONE };
 
 /* What the guest does next: the host sets it before each KVM_RUN */
 static u64 guest_op;
@@ -104,6 +115,8 @@ static void guest_code(u64 npages, u64 host_page, u64 flood_pages, u64 alias_pag
 		case OP_ALIAS:
 			for (i = 0; i < alias_pages; i++)
 				sum += READ_ONCE(*(u64 *)(ALIAS_GVA + i * 4096));
+			break;
+		case OP_NOP:
 			break;
 		default:
 			GUEST_DONE();
@@ -146,6 +159,7 @@ static unsigned int nr_vcpus = NR_VCPUS;
 static int bitmap;
 static u64 host_page, nhost, pfn[DATA_PAGES], read_sum, read_one_sum;
 static bool aging_in_place;	/* the read after aging took no shadow fault */
+static u64 fault_pages;		/* -F: the host pages host_fault() reads */
 
 static u64 run(struct kvm_vcpu *vcpu, u64 op)
 {
@@ -245,8 +259,8 @@ static void phase(const char *name, int reader, u64 op, void (*after)(void))
 	if (!strcmp(name, "read"))
 		aging_in_place = !faults;
 	/* A fault marks the page: the read must go through the old entries */
-	TEST_ASSERT(strcmp(name, "host-evicted") || !faults,
-		    "host-evicted: the read took %lu shadow faults, so it shows nothing", faults);
+	TEST_ASSERT(strncmp(name, "host-", 5) || !faults,
+		    "%s: the read took %lu shadow faults, so it shows nothing", name, faults);
 	ksft_print_msg("%s: %lu of %lu host pages marked idle, the guest read %lu: %lu young;",
 		       name, marked, nhost, want, young_touched);
 	printf(" others: %lu young; the read took %lu shadow faults\n", young_untouched, faults);
@@ -286,16 +300,57 @@ static void alias_flood(void)
 		    "host-evicted: the aliases made the host evict no shadow HPTE, so it shows nothing");
 }
 
+/*
+ * The host's own hash faults fill its HTAB: one HPTE for each page read of a
+ * read-only private mapping, all of them the zero page.
+ */
+static void host_fault(void)
+{
+	u64 i, sum = 0;
+	char *map;
+
+	map = mmap(NULL, fault_pages * host_page, PROT_READ,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(map != MAP_FAILED, "mmap of %lu pages", fault_pages);
+	for (i = 0; i < fault_pages; i++)
+		sum += READ_ONCE(map[i * host_page]);
+	TEST_ASSERT_EQ(sum, 0);
+	TEST_ASSERT(!munmap(map, fault_pages * host_page), "munmap");
+	ksft_print_msg("host-faulted: the host read %lu pages of its own\n", fault_pages);
+}
+
+/*
+ * The reads' shadow HPTEs that the host evicted are gone: read again, now
+ * that the bitmap has been read, and count them.  A first run that reads no
+ * data refaults what else the host evicted (the guest's code, stack, ucall).
+ */
+static void count_evicted(const char *name)
+{
+	u64 refaults;
+
+	run(vcpus[0], OP_NOP);
+	refaults = vcpu_get_stat(vcpus[0], sp_storage);
+	TEST_ASSERT_EQ(run(vcpus[0], OP_READ_ONE), read_one_sum);
+	refaults = vcpu_get_stat(vcpus[0], sp_storage) - refaults;
+	ksft_print_msg("%s: %lu of the reads' shadow HPTEs were evicted\n", name, refaults);
+	TEST_ASSERT(refaults,
+		    "%s: the host evicted none of the reads' shadow HPTEs, so it shows nothing",
+		    name);
+}
+
 int main(int argc, char *argv[])
 {
-	u64 i, flood_pages = 0, alias_pages = 0, htab_slots = 0;
+	u64 i, flood_pages = 0, alias_pages = 0, htab_slots = 0, fault_times = 0;
 	int pagemap, opt;
 	char *host;
 
-	while ((opt = getopt(argc, argv, "f:H:S:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:F:H:S:")) != -1) {
 		switch (opt) {
 		case 'f':
 			flood_pages = strtoull(optarg, NULL, 0);
+			break;
+		case 'F':
+			fault_times = strtoull(optarg, NULL, 0);
 			break;
 		case 'H':
 			alias_pages = strtoull(optarg, NULL, 0);
@@ -304,7 +359,7 @@ int main(int argc, char *argv[])
 			htab_slots = strtoull(optarg, NULL, 0);
 			break;
 		default:
-			ksft_exit_fail_msg("usage: %s [-f pages] [-H aliases [-S slots]]\n",
+			ksft_exit_fail_msg("usage: %s [-f pages] [-H aliases] [-F N] [-S slots]\n",
 					   argv[0]);
 		}
 	}
@@ -315,7 +370,7 @@ int main(int argc, char *argv[])
 		ksft_exit_skip("no /sys/kernel/mm/page_idle/bitmap (CONFIG_IDLE_PAGE_TRACKING)\n");
 	pagemap = open("/proc/self/pagemap", O_RDONLY);
 	TEST_ASSERT(pagemap >= 0, "open /proc/self/pagemap");
-	ksft_set_plan(4 + !!flood_pages + !!alias_pages);
+	ksft_set_plan(4 + !!flood_pages + !!alias_pages + !!fault_times);
 
 	host_page = getpagesize();
 	nhost = DATA_PAGES * 4096 / host_page;
@@ -360,25 +415,26 @@ int main(int argc, char *argv[])
 		phase("evicted", 0, OP_READ, flood);
 	TEST_ASSERT(!alias_pages || aging_in_place,
 		    "host-evicted: aging removes the HPTEs here, so it shows nothing");
+	TEST_ASSERT(!fault_times || aging_in_place,
+		    "host-faulted: aging removes the HPTEs here, so it shows nothing");
+	fault_pages = fault_times * htab_slots;
+	TEST_ASSERT(!fault_times || htab_slots,
+		    "host-faulted: -F needs the host HTAB's slots (-S)");
+	TEST_ASSERT(fault_pages <= FAULT_PAGES_MAX,
+		    "host-faulted: %lu times the host HTAB's %lu slots are more host faults than the test takes (%lu)",
+		    fault_times, htab_slots, FAULT_PAGES_MAX);
 	TEST_ASSERT(!alias_pages || !htab_slots || NR_FLOOD_VCPUS * alias_pages > htab_slots,
 		    "host-evicted: %d vCPUs of %lu aliases are no more than the host HTAB's %lu slots, too few to fill it, so it shows nothing",
 		    NR_FLOOD_VCPUS, alias_pages, htab_slots);
 	if (alias_pages) {
-		u64 refaults;
-
 		run(vcpus[0], OP_READ);		/* the entries that "flushed" flushed */
 		phase("host-evicted", 0, OP_READ_ONE, alias_flood);
-		/*
-		 * The reads' shadow HPTEs that the host evicted are gone: read
-		 * again, now that the bitmap has been read, and count them.
-		 */
-		refaults = vcpu_get_stat(vcpus[0], sp_storage);
-		TEST_ASSERT_EQ(run(vcpus[0], OP_READ_ONE), read_one_sum);
-		refaults = vcpu_get_stat(vcpus[0], sp_storage) - refaults;
-		ksft_print_msg("host-evicted: %lu of the reads' shadow HPTEs were evicted\n",
-			       refaults);
-		TEST_ASSERT(refaults,
-			    "host-evicted: the host evicted none of the reads' shadow HPTEs, so it shows nothing");
+		count_evicted("host-evicted");
+	}
+	if (fault_times) {
+		run(vcpus[0], OP_READ);		/* the entries earlier phases evicted */
+		phase("host-faulted", 0, OP_READ_ONE, host_fault);
+		count_evicted("host-faulted");
 	}
 
 	/* The vCPU stats: aging found references, and removals folded them */
