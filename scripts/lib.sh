@@ -101,3 +101,30 @@ kwarnings() {
 		echo "${f#"$BUILD/linux/"}:${msg:-$l}"
 	done | sort -u
 }
+
+# copy_qemu OUT: Debian's ppc64el qemu-system-ppc64 (build/pkgs/qemu,
+# scripts/fetch-ppc64el), the shared libraries it loads (through DT_NEEDED)
+# and SLOF, into the root OUT of a nested host that boots guests under
+# kvm-pr (make run's workload, scripts/nested-lpar).
+copy_qemu() {
+	local out=$1 pkgs=$BUILD/pkgs/qemu f lib p d seen=" " todo
+	mkdir -p "$out/usr/bin" "$out/usr/share/qemu" "$out/lib64" "$out/lib/powerpc64le-linux-gnu"
+	cp "$pkgs/usr/bin/qemu-system-ppc64" "$out/usr/bin/"
+	cp "$pkgs/usr/share/qemu/slof.bin" "$pkgs/usr/share/qemu/vof.bin" "$out/usr/share/qemu/"
+	todo=("$pkgs/usr/bin/qemu-system-ppc64")
+	while [ ${#todo[@]} -gt 0 ]; do
+		f=${todo[0]}; todo=("${todo[@]:1}")
+		for lib in $(powerpc64le-linux-gnu-readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+			case "$seen" in *" $lib "*) continue ;; esac
+			seen="$seen$lib "
+			p=""
+			for d in lib/powerpc64le-linux-gnu usr/lib/powerpc64le-linux-gnu; do
+				[ -e "$pkgs/$d/$lib" ] && { p=$pkgs/$d/$lib; break; }
+			done
+			[ -n "$p" ] || die "library $lib of qemu-system-ppc64 not in the downloaded packages"
+			cp -L "$p" "$out/lib/powerpc64le-linux-gnu/$lib"
+			todo+=("$p")
+		done
+	done
+	cp -L "$pkgs/lib/powerpc64le-linux-gnu/ld64.so.2" "$out/lib64/ld64.so.2"
+}
