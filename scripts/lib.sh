@@ -128,3 +128,16 @@ copy_qemu() {
 	done
 	cp -L "$pkgs/lib/powerpc64le-linux-gnu/ld64.so.2" "$out/lib64/ld64.so.2"
 }
+
+# selftests_root ROOT LIST: the overlay of a nested host that runs the KVM
+# selftests of LIST (tests/nested/list format) from the kselftest tarball,
+# as a user runs it (tests/nested/ksft): /kselftest, /tests/list.
+selftests_root() {
+	local root=$1 list=$2 tarball=$BUILD/selftests/kselftest.tar.gz
+	[ -f "$tarball" ] || die "no $tarball: run scripts/build-selftests first"
+	mkdir -p "$root/tests" "$root/kselftest" "$root/usr/bin"
+	tar -xzf "$tarball" -C "$root/kselftest"
+	cp "$TOP/tests/nested/ksft" "$TOP/tests/nested/htab-slots" "$root/tests/"
+	cp "$TOP/tests/nested/timeout" "$root/usr/bin/"
+	cp "$list" "$root/tests/list"
+}
