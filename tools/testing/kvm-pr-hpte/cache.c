@@ -20,6 +20,7 @@ struct hh_vcpu_stat *const hh_stat = &hh_vcpu_s.stat;
 static void **hh_rcu_pending;
 static size_t hh_rcu_npending, hh_rcu_cap;
 static long hh_live, hh_lock_errors, hh_rcu_errors;
+static bool hh_tlbie_batch_open;
 static unsigned int hh_capacity_now = HPTEG_CACHE_NUM;
 
 /* Invalidation log and reference bits, by entry id */
@@ -93,9 +94,23 @@ void spin_lock(spinlock_t *l)
 
 void spin_unlock(spinlock_t *l)
 {
-	if (!l->locked)
+	if (!l->locked || hh_tlbie_batch_open)
 		hh_lock_errors++;
 	l->locked = 0;
+}
+
+void kvmppc_mmu_tlbie_batch_start(struct kvm_vcpu *vcpu)
+{
+	if (vcpu != hh_vcpu || !hh_vcpu3s->mmu_lock.locked || hh_tlbie_batch_open)
+		hh_lock_errors++;
+	hh_tlbie_batch_open = true;
+}
+
+void kvmppc_mmu_tlbie_batch_end(struct kvm_vcpu *vcpu)
+{
+	if (vcpu != hh_vcpu || !hh_vcpu3s->mmu_lock.locked || !hh_tlbie_batch_open)
+		hh_lock_errors++;
+	hh_tlbie_batch_open = false;
 }
 
 struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,

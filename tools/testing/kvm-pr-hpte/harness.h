@@ -157,6 +157,11 @@ extern struct kvm_vcpu *const hh_vcpu;
 
 /* The tree's structures and constants, for a 64-bit host */
 #define SID_CONTEXTS	1
+/* The host's tlbie batch, opaque here (only in a tree that batches them) */
+struct hpte_tlbie_batch {
+	unsigned int nr;
+};
+
 #include "structs.h"
 
 struct kvm_vcpu {
@@ -197,6 +202,12 @@ bool kvmppc_mmu_host_evicted_pte(struct kvm_vcpu *vcpu, struct hpte_cache *pte,
 				 unsigned long v, unsigned long r);
 void kvmppc_mmu_hpte_host_evicted(struct kvm *kvm, unsigned long slot,
 				  unsigned long v, unsigned long r);
+/*
+ * Only in a tree that batches an eviction's tlbies: cache.c checks that a
+ * batch starts and ends under the vCPU's lock, and never outlives it.
+ */
+void kvmppc_mmu_tlbie_batch_start(struct kvm_vcpu *vcpu);
+void kvmppc_mmu_tlbie_batch_end(struct kvm_vcpu *vcpu);
 bool kvmppc_mmu_pte_age(struct kvm_vcpu *vcpu, gpa_t pa_start, gpa_t pa_end, bool clear);
 
 #endif
